@@ -1,0 +1,108 @@
+//! The page shell, the navigation and the routes of the dashboard.
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::StaticSegment;
+
+use crate::model::BenchSummary;
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <link rel="icon" href="/favicon.ico"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/assay.css"/>
+        <Title text="Assay"/>
+        <Router>
+            <header class="topbar">
+                <A href="/" attr:class="brand">"Assay"</A>
+                <nav aria-label="Main">
+                    <A href="/">"Benches"</A>
+                    <A href="/runs">"Runs"</A>
+                    <A href="/compare">"Compare"</A>
+                </nav>
+            </header>
+            <main>
+                <Routes fallback=NotFound>
+                    <Route path=StaticSegment("") view=HomePage/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+/// Benches with their case and run counts, for the home page.
+#[server]
+pub async fn list_benches() -> Result<Vec<BenchSummary>, ServerFnError> {
+    let store = expect_context::<crate::server::store::Store>();
+    store.bench_summaries().await.map_err(|e| ServerFnError::new(e.message))
+}
+
+#[component]
+fn HomePage() -> impl IntoView {
+    let benches = Resource::new(|| (), |_| list_benches());
+    view! {
+        <Title text="Benches · Assay"/>
+        <h1>"Benches"</h1>
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || benches.get().map(|r| match r {
+                Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                Ok(list) if list.is_empty() => view! {
+                    <div class="empty" data-testid="empty-state">
+                        <p>"No benches yet. Push a run over the JSON API (see the README), or fill a demo workspace with "
+                        <code>"assay demo"</code>"."</p>
+                    </div>
+                }.into_any(),
+                Ok(list) => view! {
+                    <table class="grid" data-testid="bench-table">
+                        <thead><tr><th>"Bench"</th><th class="num">"Cases"</th><th class="num">"Runs"</th></tr></thead>
+                        <tbody>
+                            {list.into_iter().map(|b| view! {
+                                <tr>
+                                    <td><span class="name">{b.name}</span>
+                                        <span class="muted desc">{b.description.unwrap_or_default()}</span></td>
+                                    <td class="num">{b.case_count}</td>
+                                    <td class="num">{b.run_count}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    {
+        if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+            resp.set_status(axum::http::StatusCode::NOT_FOUND);
+        }
+    }
+    view! {
+        <Title text="Not found · Assay"/>
+        <h1>"Not found"</h1>
+        <p>"There is nothing at this address. "<a href="/">"Back to the benches"</a></p>
+    }
+}

@@ -1,0 +1,151 @@
+//! The `assay` binary: serve the dashboard, migrate, manage tokens.
+
+use std::net::SocketAddr;
+
+use assay::server::auth::AuthMode;
+use assay::server::state::AppState;
+use assay::server::store::{Scope, Store};
+use clap::{Parser, Subcommand};
+use leptos::config::get_configuration;
+
+#[derive(Parser)]
+#[command(name = "assay", version, about = "A self-hosted dashboard for LLM workflow and agent evaluations")]
+struct Cli {
+    /// SQLite file (`sqlite://assay.db`, the default) or `postgres://…`.
+    #[arg(long, global = true, env = "DATABASE_URL", default_value = "sqlite://assay.db")]
+    database_url: String,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the dashboard and the API (the default).
+    Serve(ServeArgs),
+    /// Create or upgrade the database schema, then exit.
+    Migrate,
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(clap::Args, Default)]
+struct ServeArgs {
+    /// Address to listen on (default: LEPTOS_SITE_ADDR or 127.0.0.1:3000).
+    #[arg(long, env = "ASSAY_ADDR")]
+    addr: Option<SocketAddr>,
+    /// `open`: reads need no token (a laptop); `required`: every read needs a read token.
+    #[arg(long, value_enum, env = "ASSAY_AUTH", default_value = "open")]
+    auth: AuthMode,
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token; the secret is printed once, alone on the last line.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "write")]
+        scope: Scope,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token by id or name.
+    Revoke { id_or_name: String },
+}
+
+async fn open_store(url: &str) -> Result<Store, String> {
+    let store = Store::connect(url).await.map_err(|e| format!("cannot open database {url}: {e}"))?;
+    store.migrate().await.map_err(|e| format!("cannot migrate database {url}: {e}"))?;
+    Ok(store)
+}
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    if let Err(e) = run(cli).await {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+        Command::Serve(args) => serve(&cli.database_url, args).await,
+        Command::Migrate => {
+            open_store(&cli.database_url).await?;
+            eprintln!("database {} is up to date", cli.database_url);
+            Ok(())
+        }
+        Command::Token { command } => {
+            let store = open_store(&cli.database_url).await?;
+            match command {
+                TokenCommand::Create { name, scope } => {
+                    let (info, secret) = store.create_token(&name, scope).await.map_err(|e| e.to_string())?;
+                    println!("created token {} '{}' with {} scope; it is shown only now:", info.id, info.name, info.scope);
+                    println!("{secret}");
+                }
+                TokenCommand::List => {
+                    println!("{:>4}  {:<24} {:<6} {:<13} {:<25} revoked", "id", "name", "scope", "prefix", "created");
+                    for t in store.list_tokens().await.map_err(|e| e.to_string())? {
+                        println!(
+                            "{:>4}  {:<24} {:<6} {:<13} {:<25} {}",
+                            t.id,
+                            t.name,
+                            t.scope,
+                            t.prefix,
+                            t.created_at,
+                            t.revoked_at.unwrap_or_else(|| "-".into())
+                        );
+                    }
+                }
+                TokenCommand::Revoke { id_or_name } => {
+                    let n = store.revoke_token(&id_or_name).await.map_err(|e| e.to_string())?;
+                    if n == 0 {
+                        return Err(format!("no live token '{id_or_name}'"));
+                    }
+                    println!("revoked {n} token(s)");
+                }
+            }
+            store.db.close().await;
+            Ok(())
+        }
+    }
+}
+
+async fn serve(database_url: &str, args: ServeArgs) -> Result<(), String> {
+    let conf = get_configuration(None).map_err(|e| format!("leptos configuration: {e}"))?;
+    let mut leptos_options = conf.leptos_options;
+    // Outside cargo-leptos nothing names the bundle or the site folder: use the built layout.
+    if leptos_options.output_name.is_empty() {
+        leptos_options.output_name = "assay".into();
+    }
+    if std::env::var_os("LEPTOS_SITE_ROOT").is_none() {
+        leptos_options.site_root = "target/site".into();
+    }
+    if let Some(addr) = args.addr {
+        leptos_options.site_addr = addr;
+    }
+    let addr = leptos_options.site_addr;
+    let store = open_store(database_url).await?;
+    let state = AppState { store: store.clone(), auth: args.auth, leptos_options };
+    let app = assay::server::app(state);
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    tracing::info!("Assay listening on http://{addr} (database {database_url})");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    store.db.close().await;
+    Ok(())
+}

@@ -1,0 +1,360 @@
+//! A thin layer over the two database backends: one SQL text (with `$1` placeholders, which
+//! SQLite accepts too), typed bind values, and rows decoded by `FromRow` on either backend.
+//!
+//! `sqlx::Any` cannot carry the types Assay needs, and a generic `Database` bound spreads
+//! trait clutter over every query; a small enum keeps each query written once.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+use sqlx::{FromRow, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+
+/// A typed bind value. Nulls carry their type: PostgreSQL refuses a text NULL for a bigint column.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Val {
+    I64(Option<i64>),
+    F64(Option<f64>),
+    Text(Option<String>),
+    Bool(Option<bool>),
+    /// Arrays, for PostgreSQL `UNNEST` batch inserts only.
+    I64s(Vec<Option<i64>>),
+    F64s(Vec<Option<f64>>),
+    Texts(Vec<Option<String>>),
+    Bools(Vec<Option<bool>>),
+}
+
+impl From<i64> for Val {
+    fn from(v: i64) -> Self {
+        Val::I64(Some(v))
+    }
+}
+impl From<Option<i64>> for Val {
+    fn from(v: Option<i64>) -> Self {
+        Val::I64(v)
+    }
+}
+impl From<f64> for Val {
+    fn from(v: f64) -> Self {
+        Val::F64(Some(v))
+    }
+}
+impl From<Option<f64>> for Val {
+    fn from(v: Option<f64>) -> Self {
+        Val::F64(v)
+    }
+}
+impl From<bool> for Val {
+    fn from(v: bool) -> Self {
+        Val::Bool(Some(v))
+    }
+}
+impl From<Option<bool>> for Val {
+    fn from(v: Option<bool>) -> Self {
+        Val::Bool(v)
+    }
+}
+impl From<String> for Val {
+    fn from(v: String) -> Self {
+        Val::Text(Some(v))
+    }
+}
+impl From<&str> for Val {
+    fn from(v: &str) -> Self {
+        Val::Text(Some(v.to_string()))
+    }
+}
+impl From<&String> for Val {
+    fn from(v: &String) -> Self {
+        Val::Text(Some(v.clone()))
+    }
+}
+impl From<Option<String>> for Val {
+    fn from(v: Option<String>) -> Self {
+        Val::Text(v)
+    }
+}
+impl From<Option<&str>> for Val {
+    fn from(v: Option<&str>) -> Self {
+        Val::Text(v.map(str::to_string))
+    }
+}
+
+/// Build a `Vec<Val>` from heterogeneous values.
+#[macro_export]
+macro_rules! args {
+    ($($v:expr),* $(,)?) => { vec![$($crate::server::db::Val::from($v)),*] };
+}
+
+/// A row type readable from both backends.
+pub trait Row:
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin + 'static
+{
+}
+impl<T> Row for T where
+    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin + 'static
+{
+}
+
+macro_rules! bind_all {
+    ($q:expr, $args:expr, sqlite) => {{
+        let mut q = $q;
+        for a in $args {
+            q = match a {
+                Val::I64(v) => q.bind(v),
+                Val::F64(v) => q.bind(v),
+                Val::Text(v) => q.bind(v),
+                Val::Bool(v) => q.bind(v),
+                other => panic!("array bind {other:?} is PostgreSQL-only"),
+            };
+        }
+        q
+    }};
+    ($q:expr, $args:expr, pg) => {{
+        let mut q = $q;
+        for a in $args {
+            q = match a {
+                Val::I64(v) => q.bind(v),
+                Val::F64(v) => q.bind(v),
+                Val::Text(v) => q.bind(v),
+                Val::Bool(v) => q.bind(v),
+                Val::I64s(v) => q.bind(v),
+                Val::F64s(v) => q.bind(v),
+                Val::Texts(v) => q.bind(v),
+                Val::Bools(v) => q.bind(v),
+            };
+        }
+        q
+    }};
+}
+
+/// Which SQL dialect a query must speak where the two differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The connection pools. SQLite has one writer connection (writers queue in the pool, so
+/// "database is locked" never reaches a client) and several readers (WAL lets them run
+/// beside the writer).
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite { write: SqlitePool, read: SqlitePool },
+    Postgres(PgPool),
+}
+
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// Normalise `sqlite:` URLs and bare paths so `sqlite://assay.db`, `sqlite:assay.db` and
+/// `assay.db` all name a file relative to the working directory.
+fn sqlite_options(url: &str) -> Result<SqliteConnectOptions, sqlx::Error> {
+    let opts = if url.starts_with("sqlite:") {
+        SqliteConnectOptions::from_str(url)?
+    } else {
+        SqliteConnectOptions::new().filename(url)
+    };
+    Ok(opts
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(30))
+        .pragma("cache_size", "-65536")
+        .pragma("temp_store", "memory"))
+}
+
+impl Db {
+    pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(opts)
+                .await?;
+            Ok(Db::Postgres(pool))
+        } else {
+            let opts = sqlite_options(url)?;
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(Duration::from_secs(120))
+                .connect_with(opts.clone())
+                .await?;
+            let read = SqlitePoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(opts)
+                .await?;
+            Ok(Db::Sqlite { write, read })
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite { .. } => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        match self {
+            Db::Sqlite { write, .. } => sqlx::migrate!("./migrations/sqlite").run(write).await,
+            Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await,
+        }
+    }
+
+    /// Begin a write transaction. SQLite takes the write lock up front (`BEGIN IMMEDIATE`) so a
+    /// transaction that reads before it writes can never fail to upgrade its lock.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        match self {
+            Db::Sqlite { write, .. } => Ok(Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?)),
+            Db::Postgres(pool) => Ok(Tx::Postgres(pool.begin().await?)),
+        }
+    }
+
+    pub async fn all<T: Row>(&self, sql: &str, args: Vec<Val>) -> Result<Vec<T>, sqlx::Error> {
+        match self {
+            Db::Sqlite { read, .. } => {
+                bind_all!(sqlx::query_as::<_, T>(sql), args, sqlite).fetch_all(read).await
+            }
+            Db::Postgres(pool) => {
+                bind_all!(sqlx::query_as::<_, T>(sql), args, pg).fetch_all(pool).await
+            }
+        }
+    }
+
+    pub async fn opt<T: Row>(&self, sql: &str, args: Vec<Val>) -> Result<Option<T>, sqlx::Error> {
+        match self {
+            Db::Sqlite { read, .. } => {
+                bind_all!(sqlx::query_as::<_, T>(sql), args, sqlite).fetch_optional(read).await
+            }
+            Db::Postgres(pool) => {
+                bind_all!(sqlx::query_as::<_, T>(sql), args, pg).fetch_optional(pool).await
+            }
+        }
+    }
+
+    pub async fn one<T: Row>(&self, sql: &str, args: Vec<Val>) -> Result<T, sqlx::Error> {
+        self.opt(sql, args).await?.ok_or(sqlx::Error::RowNotFound)
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite { write, read } => {
+                read.close().await;
+                write.close().await;
+            }
+            Db::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+impl Tx {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub async fn exec(&mut self, sql: &str, args: Vec<Val>) -> Result<u64, sqlx::Error> {
+        match self {
+            Tx::Sqlite(tx) => Ok(bind_all!(sqlx::query(sql), args, sqlite)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected()),
+            Tx::Postgres(tx) => Ok(bind_all!(sqlx::query(sql), args, pg)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected()),
+        }
+    }
+
+    pub async fn all<T: Row>(&mut self, sql: &str, args: Vec<Val>) -> Result<Vec<T>, sqlx::Error> {
+        match self {
+            Tx::Sqlite(tx) => {
+                bind_all!(sqlx::query_as::<_, T>(sql), args, sqlite).fetch_all(&mut **tx).await
+            }
+            Tx::Postgres(tx) => {
+                bind_all!(sqlx::query_as::<_, T>(sql), args, pg).fetch_all(&mut **tx).await
+            }
+        }
+    }
+
+    pub async fn opt<T: Row>(&mut self, sql: &str, args: Vec<Val>) -> Result<Option<T>, sqlx::Error> {
+        match self {
+            Tx::Sqlite(tx) => {
+                bind_all!(sqlx::query_as::<_, T>(sql), args, sqlite)
+                    .fetch_optional(&mut **tx)
+                    .await
+            }
+            Tx::Postgres(tx) => {
+                bind_all!(sqlx::query_as::<_, T>(sql), args, pg)
+                    .fetch_optional(&mut **tx)
+                    .await
+            }
+        }
+    }
+
+    pub async fn one<T: Row>(&mut self, sql: &str, args: Vec<Val>) -> Result<T, sqlx::Error> {
+        self.opt(sql, args).await?.ok_or(sqlx::Error::RowNotFound)
+    }
+
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await,
+            Tx::Postgres(tx) => tx.commit().await,
+        }
+    }
+}
+
+/// `($1, $2, …), ($n+1, …)` for a multi-row `VALUES` list of `rows` rows of `cols` columns,
+/// numbering placeholders from `start + 1`.
+pub fn values_placeholders(rows: usize, cols: usize, start: usize) -> String {
+    let mut s = String::with_capacity(rows * cols * 6);
+    let mut n = start;
+    for r in 0..rows {
+        if r > 0 {
+            s.push(',');
+        }
+        s.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                s.push(',');
+            }
+            n += 1;
+            s.push('$');
+            s.push_str(&n.to_string());
+        }
+        s.push(')');
+    }
+    s
+}
+
+/// `$start+1, $start+2, …` for an `IN (…)` list of `n` values.
+pub fn list_placeholders(n: usize, start: usize) -> String {
+    (start + 1..=start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(",")
+}
+
+/// The most bind parameters one statement may carry: SQLite's default limit is 32,766 and
+/// PostgreSQL's 65,535; stay below both.
+pub const MAX_PARAMS: usize = 30_000;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_number_rows_and_columns() {
+        assert_eq!(values_placeholders(2, 3, 0), "($1,$2,$3),($4,$5,$6)");
+        assert_eq!(values_placeholders(1, 2, 4), "($5,$6)");
+        assert_eq!(list_placeholders(3, 1), "$2,$3,$4");
+    }
+}

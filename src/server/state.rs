@@ -1,0 +1,26 @@
+//! What every handler and server function can reach.
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+
+use crate::server::auth::AuthMode;
+use crate::server::store::Store;
+
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub store: Store,
+    pub auth: AuthMode,
+    pub leptos_options: LeptosOptions,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(s: &AppState) -> Self {
+        s.leptos_options.clone()
+    }
+}
+
+impl FromRef<AppState> for Store {
+    fn from_ref(s: &AppState) -> Self {
+        s.store.clone()
+    }
+}
