@@ -29,6 +29,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // Effects run only in the browser: the flag tells tests (and curious users) that the page
+    // has hydrated.
+    let (hydrated, set_hydrated) = signal(false);
+    Effect::new(move |_| set_hydrated.set(true));
     view! {
         <Stylesheet id="leptos" href="/pkg/assay.css"/>
         <Title text="Assay"/>
@@ -41,7 +45,7 @@ pub fn App() -> impl IntoView {
                     <A href="/compare">"Compare"</A>
                 </nav>
             </header>
-            <main>
+            <main data-hydrated=move || hydrated.get().to_string()>
                 <Routes fallback=NotFound>
                     <Route path=StaticSegment("") view=HomePage/>
                 </Routes>

@@ -315,32 +315,40 @@ impl Tx {
     }
 }
 
-/// `($1, $2, …), ($n+1, …)` for a multi-row `VALUES` list of `rows` rows of `cols` columns,
-/// numbering placeholders from `start + 1`.
-pub fn values_placeholders(rows: usize, cols: usize, start: usize) -> String {
-    let mut s = String::with_capacity(rows * cols * 6);
-    let mut n = start;
-    for r in 0..rows {
-        if r > 0 {
-            s.push(',');
-        }
-        s.push('(');
-        for c in 0..cols {
-            if c > 0 {
-                s.push(',');
-            }
-            n += 1;
-            s.push('$');
-            s.push_str(&n.to_string());
-        }
-        s.push(')');
-    }
-    s
+/// `(?, ?, …), (?, …)` for a multi-row SQLite `VALUES` list of `rows` rows of `cols` columns.
+/// Anonymous parameters on purpose: SQLite keeps parameter *names* (`$1`, `?1`) in a list it
+/// scans for every lookup, which is quadratic over the tens of thousands of a batch.
+pub fn values_placeholders(rows: usize, cols: usize) -> String {
+    let one = format!("({})", vec!["?"; cols].join(","));
+    vec![one; rows].join(",")
 }
 
-/// `$start+1, $start+2, …` for an `IN (…)` list of `n` values.
-pub fn list_placeholders(n: usize, start: usize) -> String {
-    (start + 1..=start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(",")
+/// Keys for a "column is any of these" predicate.
+pub enum Keys<'a> {
+    Text(&'a [String]),
+    Int(&'a [i64]),
+}
+
+/// `column` is any of `keys`, bound as one parameter `$param` whatever the number of keys:
+/// a JSON array read by `json_each` on SQLite, an array on PostgreSQL.
+pub fn any_of(backend: Backend, column: &str, param: usize, keys: Keys<'_>) -> (String, Val) {
+    match backend {
+        Backend::Sqlite => {
+            let json = match keys {
+                Keys::Text(k) => serde_json::to_string(k),
+                Keys::Int(k) => serde_json::to_string(k),
+            }
+            .expect("keys serialise");
+            (format!("{column} IN (SELECT value FROM json_each(${param}))"), Val::Text(Some(json)))
+        }
+        Backend::Postgres => {
+            let v = match keys {
+                Keys::Text(k) => Val::Texts(k.iter().cloned().map(Some).collect()),
+                Keys::Int(k) => Val::I64s(k.iter().copied().map(Some).collect()),
+            };
+            (format!("{column} = ANY(${param})"), v)
+        }
+    }
 }
 
 /// The most bind parameters one statement may carry: SQLite's default limit is 32,766 and
@@ -352,9 +360,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn placeholders_number_rows_and_columns() {
-        assert_eq!(values_placeholders(2, 3, 0), "($1,$2,$3),($4,$5,$6)");
-        assert_eq!(values_placeholders(1, 2, 4), "($5,$6)");
-        assert_eq!(list_placeholders(3, 1), "$2,$3,$4");
+    fn placeholders_and_key_lists() {
+        assert_eq!(values_placeholders(2, 3), "(?,?,?),(?,?,?)");
+        let ids = ["a".to_string(), "b\"c".to_string()];
+        let (sql, v) = any_of(Backend::Sqlite, "case_id", 2, Keys::Text(&ids));
+        assert_eq!(sql, "case_id IN (SELECT value FROM json_each($2))");
+        assert_eq!(v, Val::Text(Some(r#"["a","b\"c"]"#.to_string())));
+        let (sql, v) = any_of(Backend::Postgres, "id", 1, Keys::Int(&[3, 4]));
+        assert_eq!(sql, "id = ANY($1)");
+        assert_eq!(v, Val::I64s(vec![Some(3), Some(4)]));
     }
 }

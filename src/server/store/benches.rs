@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use super::{lock_row, select_in, BatchInsert, Store, Ty};
 use crate::args;
 use crate::model::{Bench, UpsertCounts};
-use crate::server::db::{Tx, Val};
+use crate::server::db::{any_of, Keys, Tx, Val};
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::hash::{canonical_json, input_hash};
 use crate::server::input::{check_case_id, check_slug, CaseInput, PutBench};
@@ -149,8 +149,9 @@ pub(crate) async fn upsert_cases_tx(
     let stored: HashMap<String, StoredCase> = select_in::<StoredCase>(
         tx,
         "SELECT case_id, name, inputs, expected_output, ground_truth, tags, frozen FROM cases \
-         WHERE bench_id = $1 AND case_id IN ({in})",
+         WHERE bench_id = $1 AND {in}",
         args![bench.id],
+        "case_id",
         &ids,
     )
     .await?
@@ -229,12 +230,9 @@ pub(crate) async fn upsert_cases_tx(
 
     if !retagged.is_empty() {
         let ids: Vec<String> = retagged.iter().map(|(id, _)| id.clone()).collect();
-        for chunk in ids.chunks(10_000) {
-            let list = crate::server::db::list_placeholders(chunk.len(), 1);
-            let mut a = args![bench.id];
-            a.extend(chunk.iter().map(Val::from));
-            tx.exec(&format!("DELETE FROM case_tags WHERE bench_id = $1 AND case_id IN ({list})"), a).await?;
-        }
+        let (pred, keys) = any_of(tx.backend(), "case_id", 2, Keys::Text(&ids));
+        tx.exec(&format!("DELETE FROM case_tags WHERE bench_id = $1 AND {pred}"), vec![Val::from(bench.id), keys])
+            .await?;
         let tag_rows: Vec<Vec<Val>> = retagged
             .into_iter()
             .flat_map(|(id, tags)| {

@@ -14,7 +14,7 @@ pub use results::MAX_BATCH;
 
 pub use tokens::{Scope, TokenInfo};
 
-use crate::server::db::{values_placeholders, Backend, Db, Row, Tx, Val, MAX_PARAMS};
+use crate::server::db::{any_of, values_placeholders, Backend, Db, Keys, Row, Tx, Val, MAX_PARAMS};
 
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -69,7 +69,7 @@ impl BatchInsert<'_> {
                         "INSERT INTO {} ({}) VALUES {} {}",
                         self.table,
                         cols,
-                        values_placeholders(chunk.len(), ncols, 0),
+                        values_placeholders(chunk.len(), ncols),
                         self.suffix
                     );
                     out.push((sql, chunk.into_iter().flatten().collect()));
@@ -137,24 +137,19 @@ impl BatchInsert<'_> {
     }
 }
 
-/// Run `sql` (which ends in `IN (`…`)` filled from `{in}`) over `keys` in chunks, with `head`
-/// bound first. Used to look up many case ids at once.
+/// Run `sql_template`, whose `{in}` becomes "`column` is any of `keys`", with `head` bound
+/// first (as `$1`…). One statement and one parameter for the keys, however many there are.
 pub async fn select_in<T: Row>(
     tx: &mut Tx,
     sql_template: &str,
     head: Vec<Val>,
+    column: &str,
     keys: &[String],
 ) -> Result<Vec<T>, sqlx::Error> {
-    let mut out = Vec::new();
-    let per = MAX_PARAMS - head.len();
-    for chunk in keys.chunks(per) {
-        let list = crate::server::db::list_placeholders(chunk.len(), head.len());
-        let sql = sql_template.replace("{in}", &list);
-        let mut args = head.clone();
-        args.extend(chunk.iter().map(Val::from));
-        out.extend(tx.all::<T>(&sql, args).await?);
-    }
-    Ok(out)
+    let (pred, val) = any_of(tx.backend(), column, head.len() + 1, Keys::Text(keys));
+    let mut args = head;
+    args.push(val);
+    tx.all::<T>(&sql_template.replace("{in}", &pred), args).await
 }
 
 /// Lock a row for the rest of the transaction. SQLite's `BEGIN IMMEDIATE` already holds the

@@ -10,7 +10,7 @@ use crate::args;
 use crate::domain::aggregate::{AggSums, Contribution};
 use crate::domain::{verdict, ResultStatus, Verdict};
 use crate::model::{IngestCounts, ResultDetail, ScorerResult, ToolCall, Trace, TraceStep};
-use crate::server::db::{list_placeholders, Tx, Val};
+use crate::server::db::{any_of, Keys, Tx, Val};
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::input::{
     check_case_id, check_non_negative_f, check_non_negative_i, check_score, ResultInput,
@@ -275,8 +275,9 @@ pub(crate) async fn ingest_tx(tx: &mut Tx, run_id: i64, results: Vec<ResultInput
     // The cases must be in the run's selection; their names and input hashes are copied.
     let cases: HashMap<String, (i64, Option<String>, String)> = select_in::<(i64, String, Option<String>, String)>(
         tx,
-        "SELECT id, case_id, name, input_hash FROM cases WHERE bench_id = $1 AND case_id IN ({in})",
+        "SELECT id, case_id, name, input_hash FROM cases WHERE bench_id = $1 AND {in}",
         args![run.bench_id],
+        "case_id",
         &case_ids,
     )
     .await?
@@ -287,8 +288,9 @@ pub(crate) async fn ingest_tx(tx: &mut Tx, run_id: i64, results: Vec<ResultInput
         Some(
             select_in::<(String,)>(
                 tx,
-                "SELECT case_id FROM run_cases WHERE run_id = $1 AND case_id IN ({in})",
+                "SELECT case_id FROM run_cases WHERE run_id = $1 AND {in}",
                 args![run_id],
+                "case_id",
                 &case_ids,
             )
             .await?
@@ -317,8 +319,9 @@ pub(crate) async fn ingest_tx(tx: &mut Tx, run_id: i64, results: Vec<ResultInput
     let old: Vec<OldRow> = select_in::<OldRow>(
         tx,
         "SELECT id, case_id, epoch, status, verdict, headline_score, cost_usd, duration_ms, tokens_used, cache_hit \
-         FROM results WHERE run_id = $1 AND case_id IN ({in})",
+         FROM results WHERE run_id = $1 AND {in}",
         args![run_id],
+        "case_id",
         &case_ids,
     )
     .await?;
@@ -329,17 +332,15 @@ pub(crate) async fn ingest_tx(tx: &mut Tx, run_id: i64, results: Vec<ResultInput
     if !replaced.is_empty() {
         let ids: Vec<i64> = replaced.iter().map(|o| o.id).collect();
         let mut old_dims: HashMap<i64, Vec<(String, f64)>> = HashMap::new();
-        for chunk in ids.chunks(10_000) {
-            let list = list_placeholders(chunk.len(), 0);
-            let rows = tx
-                .all::<(i64, String, f64)>(
-                    &format!("SELECT result_id, dimension, score FROM result_dimensions WHERE result_id IN ({list})"),
-                    chunk.iter().map(|id| Val::from(*id)).collect(),
-                )
-                .await?;
-            for (rid, d, s) in rows {
-                old_dims.entry(rid).or_default().push((d, s));
-            }
+        let (pred, keys) = any_of(tx.backend(), "result_id", 1, Keys::Int(&ids));
+        let rows = tx
+            .all::<(i64, String, f64)>(
+                &format!("SELECT result_id, dimension, score FROM result_dimensions WHERE {pred}"),
+                vec![keys],
+            )
+            .await?;
+        for (rid, d, s) in rows {
+            old_dims.entry(rid).or_default().push((d, s));
         }
         for o in &replaced {
             delta.sub(&Contribution {
@@ -353,14 +354,8 @@ pub(crate) async fn ingest_tx(tx: &mut Tx, run_id: i64, results: Vec<ResultInput
                 dimensions: old_dims.remove(&o.id).unwrap_or_default(),
             });
         }
-        for chunk in ids.chunks(10_000) {
-            let list = list_placeholders(chunk.len(), 0);
-            tx.exec(
-                &format!("DELETE FROM results WHERE id IN ({list})"),
-                chunk.iter().map(|id| Val::from(*id)).collect(),
-            )
-            .await?;
-        }
+        let (pred, keys) = any_of(tx.backend(), "id", 1, Keys::Int(&ids));
+        tx.exec(&format!("DELETE FROM results WHERE {pred}"), vec![keys]).await?;
     }
     for p in &prepared {
         delta.add(&p.contribution());

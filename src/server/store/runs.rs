@@ -244,8 +244,9 @@ pub(crate) async fn select_cases(
             }
             let found: HashSet<String> = select_in::<(String,)>(
                 tx,
-                "SELECT case_id FROM cases WHERE bench_id = $1 AND case_id IN ({in})",
+                "SELECT case_id FROM cases WHERE bench_id = $1 AND {in}",
                 args![bench_id],
+                "case_id",
                 &unique,
             )
             .await?

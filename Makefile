@@ -1,0 +1,41 @@
+# Assay — build, run and test. Every target installs what it is missing, so a fresh machine
+# needs only `make run` and `make test`.
+
+SHELL := /bin/bash
+CARGO_TARGET_DIR ?= $(HOME)/.cache/assay/target
+export CARGO_TARGET_DIR
+export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+
+CARGO_LEPTOS_VERSION := 0.3.10
+WASM_BINDGEN_VERSION := 0.2.130
+DATABASE_URL ?= sqlite://assay.db
+ADDR ?= 127.0.0.1:3000
+
+.PHONY: build run test tools bench clean-test-db
+
+## Release build: target/release/assay and the site in target/site.
+build: tools
+	cargo leptos build --release
+	mkdir -p target/release
+	cp "$(CARGO_TARGET_DIR)/release/assay" target/release/assay
+	@echo "built target/release/assay and target/site"
+
+## Build, then serve Assay on SQLite at http://$(ADDR).
+run: build
+	LEPTOS_SITE_ROOT=target/site DATABASE_URL="$(DATABASE_URL)" ./target/release/assay serve --addr "$(ADDR)"
+
+## Every test: unit, API and store on SQLite and PostgreSQL, then Playwright in Chromium.
+test: tools
+	bash scripts/test.sh
+
+## Benchmarks of SPEC §7, on SQLite and on a throwaway PostgreSQL.
+bench:
+	URL=$$(scripts/test-postgres.sh) && ASSAY_BENCH_POSTGRES_URL=$$URL cargo bench --no-default-features --features ssr --bench ingest; \
+	  status=$$?; scripts/test-postgres.sh stop; exit $$status
+
+## Install the toolchain pieces a Leptos build needs (no downloads at build time).
+tools:
+	@rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@cargo leptos --version 2>/dev/null | grep -q "$(CARGO_LEPTOS_VERSION)" || cargo install --locked cargo-leptos@$(CARGO_LEPTOS_VERSION)
+	@wasm-bindgen --version 2>/dev/null | grep -q "$(WASM_BINDGEN_VERSION)" || cargo install --force wasm-bindgen-cli@$(WASM_BINDGEN_VERSION)
+	@test -x end2end/node_modules/.bin/wasm-opt -a -x end2end/node_modules/.bin/playwright || (cd end2end && npm ci --no-audit --no-fund)

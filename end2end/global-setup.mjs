@@ -1,0 +1,48 @@
+// Start the built server on a fresh SQLite database, wait until it listens, and seed it
+// through the real write API with a token made by the real CLI.
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const ADDR = "127.0.0.1:3111";
+
+export default async function globalSetup() {
+  const bin = process.env.ASSAY_BIN;
+  if (!bin) throw new Error("ASSAY_BIN must name the built assay binary (make test sets it)");
+  const dir = mkdtempSync(join(tmpdir(), "assay-e2e-"));
+  const db = `sqlite://${join(dir, "e2e.db")}`;
+  const env = { ...process.env, DATABASE_URL: db, RUST_LOG: "warn" };
+  const out = execFileSync(bin, ["token", "create", "--name", "e2e", "--scope", "admin"], { env }).toString();
+  const token = out.trim().split("\n").pop();
+  const server = spawn(bin, ["serve", "--addr", ADDR], { env, stdio: ["ignore", "inherit", "inherit"] });
+  writeFileSync(join(tmpdir(), "assay-e2e.pid"), String(server.pid));
+  const base = `http://${ADDR}`;
+  for (let i = 0; ; i++) {
+    try {
+      const r = await fetch(`${base}/api/benches/none`);
+      if (r.status === 404) break;
+    } catch {}
+    if (i > 300) throw new Error("assay did not start listening");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const call = async (method, path, body) => {
+    const r = await fetch(base + path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
+    return r.json();
+  };
+  await call("POST", "/api/scripts/workflow/support-bot/versions", { source: "def run(): ...", channels: ["production"] });
+  await call("POST", "/api/scripts/judge/rubric/versions", { source: "def judge(): ...", channels: ["production"] });
+  await call("PUT", "/api/benches/support-refunds", {
+    workflow: "support-bot", judge: "rubric", description: "<b>Refund</b> questions <script>window.__pwned=1</script>",
+  });
+  await call("PUT", "/api/benches/support-refunds/cases", { cases: [{ id: "r1" }, { id: "r2" }, { id: "r3" }] });
+  const run = await call("POST", "/api/runs", { bench: "support-refunds", channel: "production" });
+  await call("POST", `/api/runs/${run.id}/results`, { results: [{ case_id: "r1", status: "ok", headline_score: 0.9 }] });
+  await call("POST", `/api/runs/${run.id}/complete`, {});
+  process.env.ASSAY_E2E_TOKEN = token;
+}
