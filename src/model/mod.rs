@@ -233,3 +233,79 @@ pub struct BenchSummary {
     pub case_count: i64,
     pub run_count: i64,
 }
+
+/// One row of a run's results list: no trace, a short output preview.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ResultSummary {
+    pub id: i64,
+    pub bench_run_id: i64,
+    pub case_id: String,
+    pub case_name: Option<String>,
+    pub epoch: i64,
+    pub status: String,
+    pub verdict: Option<String>,
+    pub headline_score: Option<f64>,
+    pub cost_usd: f64,
+    pub duration_ms: Option<i64>,
+    pub tokens_used: i64,
+    pub cache_hit: bool,
+    pub error: Option<String>,
+    pub output_preview: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct RunPage {
+    pub runs: Vec<Run>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ResultPage {
+    pub results: Vec<ResultSummary>,
+    pub next_cursor: Option<String>,
+}
+
+/// Sentinel's `ResultStats` names.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct RunStats {
+    pub run_id: i64,
+    pub total_cases: i64,
+    pub passed: i64,
+    pub failed: i64,
+    pub errored: i64,
+    pub skipped: i64,
+    pub missing: i64,
+    pub pass_rate: Option<f64>,
+    pub avg_score: Option<f64>,
+    pub avg_latency_ms: Option<f64>,
+    pub p50_latency_ms: Option<i64>,
+    pub p95_latency_ms: Option<i64>,
+    pub total_tokens: i64,
+    pub total_cost: f64,
+    pub dimension_scores: BTreeMap<String, f64>,
+    pub status_breakdown: BTreeMap<String, i64>,
+}
+
+/// The latest run of a bench on one channel.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ChannelLatest {
+    pub channel: String,
+    pub run_id: i64,
+    pub status: String,
+    pub mean_headline_score: Option<f64>,
+    pub pass_rate: Option<f64>,
+    pub total_cost_usd: f64,
+    pub triggered_at: String,
+    pub workflow_version_number: i64,
+    pub judge_version_number: i64,
+}
+
+/// A bench with its latest run per channel.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct BenchOverview {
+    #[serde(flatten)]
+    pub bench: Bench,
+    pub run_count: i64,
+    pub latest: Vec<ChannelLatest>,
+}

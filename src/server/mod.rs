@@ -26,6 +26,7 @@ pub fn app(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     Router::new()
         .nest("/api", api::router())
+        .merge(api::seed::router())
         .leptos_routes_with_context(
             &state,
             routes,

@@ -1,7 +1,9 @@
 //! The JSON API under `/api`: one module per resource, each with its routes.
 
+mod read;
 mod runs;
 mod scripts;
+pub mod seed;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
@@ -20,6 +22,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(scripts::router())
         .merge(runs::router())
+        .merge(read::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(SMALL_BODY))
 }

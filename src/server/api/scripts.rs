@@ -17,7 +17,7 @@ pub fn router() -> Router<AppState> {
         .route("/scripts/{kind}/{name}/versions", post(publish_version))
         .route("/scripts/{kind}/{name}/versions/{number}", get(get_version))
         .route("/scripts/{kind}/{name}/channels/{channel}", put(move_channel).get(get_channel))
-        .route("/benches/{bench}", put(put_bench).get(get_bench))
+        .route("/benches/{bench}", put(put_bench))
         .route(
             "/benches/{bench}/cases",
             put(put_cases).layer(DefaultBodyLimit::max(LARGE_BODY)),
@@ -69,10 +69,6 @@ async fn put_bench(
     ApiJson(body): ApiJson<PutBench>,
 ) -> ApiResult<Json<Bench>> {
     Ok(Json(s.store.put_bench(&bench, &body).await?))
-}
-
-async fn get_bench(_: CanRead, State(s): State<AppState>, Path(bench): Path<String>) -> ApiResult<Json<Bench>> {
-    Ok(Json(s.store.get_bench(&bench).await?))
 }
 
 async fn put_cases(

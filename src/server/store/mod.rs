@@ -4,6 +4,7 @@
 
 mod benches;
 mod import;
+pub mod read;
 mod results;
 mod runs;
 mod scripts;

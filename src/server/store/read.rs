@@ -1,0 +1,631 @@
+//! The read side: keyset-paginated run and result lists, run stats, bench overviews. List
+//! queries read stored aggregates and indexed columns only: never traces, never outputs.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::Value;
+
+use super::benches::BenchRow;
+use super::runs::{RunRow, RUN_SELECT};
+use super::Store;
+use crate::args;
+use crate::domain::{ResultStatus, RunStatus};
+use crate::model::{
+    BenchOverview, ChannelLatest, ResultPage, ResultSummary, Run, RunPage, RunStats,
+};
+use crate::server::db::{any_of, Backend, Keys, Val};
+use crate::server::error::{ApiError, ApiResult};
+use crate::server::time::fmt_ms;
+
+pub const DEFAULT_LIMIT: i64 = 50;
+pub const MAX_LIMIT: i64 = 500;
+
+/// Filters of `GET /api/runs`.
+#[derive(Clone, Debug, Default)]
+pub struct RunsQuery {
+    pub bench: Option<String>,
+    pub channel: Option<String>,
+    pub status: Option<String>,
+    pub triggered_by: Option<String>,
+    pub q: Option<String>,
+    /// `meta.KEY=value` pairs.
+    pub meta: Vec<(String, String)>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// Filters and order of `GET /api/runs/{id}/results`.
+#[derive(Clone, Debug, Default)]
+pub struct ResultsQuery {
+    pub status: Option<String>,
+    pub verdict: Option<String>,
+    pub tag: Option<String>,
+    pub q: Option<String>,
+    pub sort: Option<String>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// Placeholders numbered as arguments are pushed.
+struct Sql {
+    args: Vec<Val>,
+    backend: Backend,
+}
+
+impl Sql {
+    fn arg(&mut self, v: impl Into<Val>) -> String {
+        self.args.push(v.into());
+        format!("${}", self.args.len())
+    }
+
+    fn like(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "LIKE",
+            Backend::Postgres => "ILIKE",
+        }
+    }
+}
+
+/// `%text%` with LIKE's wildcards escaped (used with `ESCAPE '\'`).
+fn like_pattern(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('%');
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// Cursors are opaque to clients: hex of a small JSON array.
+fn encode_cursor(v: &Value) -> String {
+    hex::encode(v.to_string())
+}
+
+fn decode_cursor(s: &str) -> ApiResult<Vec<Value>> {
+    let bad = || ApiError::invalid("cursor", "not a cursor this server handed out");
+    let bytes = hex::decode(s).map_err(|_| bad())?;
+    match serde_json::from_slice::<Value>(&bytes).map_err(|_| bad())? {
+        Value::Array(items) => Ok(items),
+        _ => Err(bad()),
+    }
+}
+
+fn limit(l: Option<i64>) -> ApiResult<i64> {
+    match l {
+        None => Ok(DEFAULT_LIMIT),
+        Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+        Some(_) => Err(ApiError::invalid("limit", format!("must lie in [1, {MAX_LIMIT}]"))),
+    }
+}
+
+fn non_empty(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    id: i64,
+    run_id: i64,
+    case_id: String,
+    case_name: Option<String>,
+    epoch: i64,
+    status: String,
+    verdict: Option<String>,
+    headline_score: Option<f64>,
+    cost_usd: f64,
+    duration_ms: Option<i64>,
+    tokens_used: i64,
+    cache_hit: bool,
+    error: Option<String>,
+    output_preview: Option<String>,
+    created_at: i64,
+}
+
+impl From<SummaryRow> for ResultSummary {
+    fn from(r: SummaryRow) -> Self {
+        ResultSummary {
+            id: r.id,
+            bench_run_id: r.run_id,
+            case_id: r.case_id,
+            case_name: r.case_name,
+            epoch: r.epoch,
+            status: r.status,
+            verdict: r.verdict,
+            headline_score: r.headline_score,
+            cost_usd: r.cost_usd,
+            duration_ms: r.duration_ms,
+            tokens_used: r.tokens_used,
+            cache_hit: r.cache_hit,
+            error: r.error,
+            output_preview: r.output_preview,
+            created_at: fmt_ms(r.created_at),
+        }
+    }
+}
+
+/// How a results page is ordered: the key expression (matching an index), its direction, and
+/// how a cursor value binds.
+struct Order {
+    key: &'static str,
+    desc: bool,
+    numeric: bool,
+}
+
+fn order(sort: Option<&str>) -> ApiResult<Option<Order>> {
+    let (name, desc) = match sort {
+        None | Some("") | Some("case") => return Ok(None),
+        Some(s) => match s.strip_prefix('-') {
+            Some(rest) => (rest, true),
+            None => (s, false),
+        },
+    };
+    let key = match name {
+        "score" => "COALESCE(r.headline_score, -1.0)",
+        "latency" => "COALESCE(r.duration_ms, -1)",
+        "cost" => "r.cost_usd",
+        "created" => "r.id",
+        _ => {
+            return Err(ApiError::invalid(
+                "sort",
+                "use case, score, -score, latency, -latency, cost, -cost, created or -created",
+            ))
+        }
+    };
+    Ok(Some(Order { key, desc, numeric: name != "latency" && name != "created" }))
+}
+
+const SUMMARY_COLS: &str = "r.id, r.run_id, r.case_id, r.case_name, r.epoch, r.status, r.verdict, r.headline_score, \
+     r.cost_usd, r.duration_ms, r.tokens_used, r.cache_hit, r.error, r.output_preview, r.created_at";
+
+impl Store {
+    async fn runs_with_dims(&self, rows: Vec<RunRow>) -> ApiResult<Vec<Run>> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let (pred, keys) = any_of(self.backend(), "run_id", 1, Keys::Int(&ids));
+        let mut dims: HashMap<i64, Vec<(String, f64, i64)>> = HashMap::new();
+        for (run_id, d, s, n) in self
+            .db
+            .all::<(i64, String, f64, i64)>(
+                &format!("SELECT run_id, dimension, score_sum, n FROM run_dimensions WHERE {pred} ORDER BY dimension"),
+                vec![keys],
+            )
+            .await?
+        {
+            dims.entry(run_id).or_default().push((d, s, n));
+        }
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let d = dims.remove(&r.id).unwrap_or_default();
+                r.into_model(d)
+            })
+            .collect())
+    }
+
+    /// Runs, newest first, keyset-paginated on `(triggered_at, id)`.
+    pub async fn list_runs(&self, q: &RunsQuery) -> ApiResult<RunPage> {
+        let limit = limit(q.limit)?;
+        let mut sql = Sql { args: Vec::new(), backend: self.backend() };
+        let mut wh: Vec<String> = Vec::new();
+        if let Some(b) = non_empty(&q.bench) {
+            let p = sql.arg(b);
+            wh.push(format!("bench_id = (SELECT id FROM benches WHERE name = {p})"));
+        }
+        if let Some(c) = non_empty(&q.channel) {
+            let p = sql.arg(c);
+            wh.push(format!("channel = {p}"));
+        }
+        if let Some(s) = non_empty(&q.status) {
+            let mut ps = Vec::new();
+            for one in s.split(',').map(str::trim) {
+                if RunStatus::parse(one).is_none() {
+                    return Err(ApiError::invalid("status", format!("unknown run status '{one}'")));
+                }
+                ps.push(sql.arg(one));
+            }
+            wh.push(format!("status IN ({})", ps.join(",")));
+        }
+        if let Some(t) = non_empty(&q.triggered_by) {
+            let p = sql.arg(t);
+            wh.push(format!("triggered_by = {p}"));
+        }
+        for (key, value) in &q.meta {
+            // Compare the stored JSON value's text with the value as a JSON string or as a bare
+            // JSON literal, so `meta.pr=42` finds both "42" and 42.
+            let quoted = sql.arg(Value::String(value.clone()).to_string());
+            let raw = sql.arg(value.as_str());
+            let expr = match self.backend() {
+                Backend::Sqlite => {
+                    let path = sql.arg(format!("$.{}", Value::String(key.clone())));
+                    format!("(metadata -> {path})")
+                }
+                Backend::Postgres => {
+                    let k = sql.arg(key.as_str());
+                    format!("((metadata::jsonb -> {k})::text)")
+                }
+            };
+            wh.push(format!("{expr} IN ({quoted}, {raw})"));
+        }
+        if let Some(text) = non_empty(&q.q) {
+            let p = sql.arg(like_pattern(text));
+            let like = sql.like();
+            wh.push(format!(
+                "(bench_name {like} {p} ESCAPE '\\' OR channel {like} {p} ESCAPE '\\' OR triggered_by {like} {p} ESCAPE '\\' \
+                 OR notes {like} {p} ESCAPE '\\' OR model {like} {p} ESCAPE '\\' OR workflow_script_name {like} {p} ESCAPE '\\')"
+            ));
+        }
+        if let Some(c) = &q.cursor {
+            let parts = decode_cursor(c)?;
+            let (Some(t), Some(id)) = (parts.first().and_then(Value::as_i64), parts.get(1).and_then(Value::as_i64)) else {
+                return Err(ApiError::invalid("cursor", "not a cursor this server handed out"));
+            };
+            let (pt, pi) = (sql.arg(t), sql.arg(id));
+            wh.push(format!("(triggered_at, id) < ({pt}, {pi})"));
+        }
+        let where_sql = if wh.is_empty() { String::new() } else { format!("WHERE {}", wh.join(" AND ")) };
+        let pl = sql.arg(limit + 1);
+        let mut rows = self
+            .db
+            .all::<RunRow>(&format!("{RUN_SELECT} {where_sql} ORDER BY triggered_at DESC, id DESC LIMIT {pl}"), sql.args)
+            .await?;
+        let next_cursor = if rows.len() as i64 > limit {
+            rows.truncate(limit as usize);
+            rows.last().map(|r| encode_cursor(&serde_json::json!([r.triggered_at, r.id])))
+        } else {
+            None
+        };
+        Ok(RunPage { runs: self.runs_with_dims(rows).await?, next_cursor })
+    }
+
+    /// A page of one run's results, filtered and ordered, keyset-paginated.
+    pub async fn list_results(&self, run_id: i64, q: &ResultsQuery) -> ApiResult<ResultPage> {
+        let limit = limit(q.limit)?;
+        let (bench_id,) = self
+            .db
+            .opt::<(i64,)>("SELECT bench_id FROM runs WHERE id = $1", args![run_id])
+            .await?
+            .ok_or_else(|| ApiError::not_found(format!("no run {run_id}")))?;
+        let order = order(q.sort.as_deref())?;
+        let mut sql = Sql { args: Vec::new(), backend: self.backend() };
+        let p_run = sql.arg(run_id);
+        let mut wh = vec![format!("r.run_id = {p_run}")];
+        if let Some(s) = non_empty(&q.status) {
+            let mut ps = Vec::new();
+            for one in s.split(',').map(str::trim) {
+                if ResultStatus::parse(one).is_none() {
+                    return Err(ApiError::invalid("status", format!("unknown result status '{one}'")));
+                }
+                ps.push(sql.arg(one));
+            }
+            wh.push(format!("r.status IN ({})", ps.join(",")));
+        }
+        if let Some(v) = non_empty(&q.verdict) {
+            let mut parts = Vec::new();
+            for one in v.split(',').map(str::trim) {
+                match one {
+                    "pass" | "fail" | "error" => {
+                        let p = sql.arg(one);
+                        parts.push(format!("r.verdict = {p}"));
+                    }
+                    "none" => parts.push("r.verdict IS NULL".to_string()),
+                    _ => return Err(ApiError::invalid("verdict", "use pass, fail, error or none")),
+                }
+            }
+            wh.push(format!("({})", parts.join(" OR ")));
+        }
+        if let Some(tag) = non_empty(&q.tag) {
+            let (pb, pt) = (sql.arg(bench_id), sql.arg(tag));
+            wh.push(format!(
+                "EXISTS (SELECT 1 FROM case_tags t WHERE t.bench_id = {pb} AND t.tag = {pt} AND t.case_id = r.case_id)"
+            ));
+        }
+        if let Some(text) = non_empty(&q.q) {
+            let p = sql.arg(like_pattern(text));
+            let like = sql.like();
+            wh.push(format!(
+                "(r.case_id {like} {p} ESCAPE '\\' OR r.case_name {like} {p} ESCAPE '\\' OR r.error {like} {p} ESCAPE '\\' \
+                 OR r.output_preview {like} {p} ESCAPE '\\')"
+            ));
+        }
+        let bad = || ApiError::invalid("cursor", "not a cursor this server handed out (or for another sort)");
+        let order_sql = match &order {
+            None => {
+                if let Some(c) = &q.cursor {
+                    let parts = decode_cursor(c)?;
+                    let (Some(case), Some(epoch)) = (parts.first().and_then(Value::as_str), parts.get(1).and_then(Value::as_i64))
+                    else {
+                        return Err(bad());
+                    };
+                    let (pc, pe) = (sql.arg(case), sql.arg(epoch));
+                    wh.push(format!("(r.case_id, r.epoch) > ({pc}, {pe})"));
+                }
+                "r.case_id, r.epoch".to_string()
+            }
+            Some(o) => {
+                if let Some(c) = &q.cursor {
+                    let parts = decode_cursor(c)?;
+                    let id = parts.get(1).and_then(Value::as_i64).ok_or_else(bad)?;
+                    let key = parts.first().ok_or_else(bad)?;
+                    let pk = if o.numeric {
+                        sql.arg(key.as_f64().ok_or_else(bad)?)
+                    } else {
+                        sql.arg(key.as_i64().ok_or_else(bad)?)
+                    };
+                    let pi = sql.arg(id);
+                    let cmp = if o.desc { "<" } else { ">" };
+                    wh.push(format!("({}, r.id) {cmp} ({pk}, {pi})", o.key));
+                }
+                let dir = if o.desc { "DESC" } else { "ASC" };
+                format!("{} {dir}, r.id {dir}", o.key)
+            }
+        };
+        let pl = sql.arg(limit + 1);
+        let sql_text = format!(
+            "SELECT {SUMMARY_COLS} FROM results r WHERE {} ORDER BY {order_sql} LIMIT {pl}",
+            wh.join(" AND ")
+        );
+        let mut rows = self.db.all::<SummaryRow>(&sql_text, sql.args).await?;
+        let next_cursor = if rows.len() as i64 > limit {
+            rows.truncate(limit as usize);
+            rows.last().map(|r| {
+                let key = match order.as_ref().map(|o| o.key) {
+                    None => return encode_cursor(&serde_json::json!([r.case_id, r.epoch])),
+                    Some("COALESCE(r.headline_score, -1.0)") => serde_json::json!(r.headline_score.unwrap_or(-1.0)),
+                    Some("COALESCE(r.duration_ms, -1)") => serde_json::json!(r.duration_ms.unwrap_or(-1)),
+                    Some("r.cost_usd") => serde_json::json!(r.cost_usd),
+                    Some(_) => serde_json::json!(r.id),
+                };
+                encode_cursor(&serde_json::json!([key, r.id]))
+            })
+        } else {
+            None
+        };
+        Ok(ResultPage { results: rows.into_iter().map(ResultSummary::from).collect(), next_cursor })
+    }
+
+    /// Sentinel's ResultStats for a run: its stored aggregates plus latency percentiles
+    /// (nearest rank, read through the latency index).
+    pub async fn run_stats(&self, run_id: i64) -> ApiResult<RunStats> {
+        let run = self.get_run(run_id).await?;
+        let (n,) = self
+            .db
+            .one::<(i64,)>("SELECT COUNT(*) FROM results WHERE run_id = $1 AND duration_ms IS NOT NULL", args![run_id])
+            .await?;
+        // Nearest-rank percentiles: the value at rank ceil(p·n).
+        let rank = |p: f64| ((p * n as f64).ceil() as i64).clamp(1, n.max(1)) - 1;
+        let p50 = self.latency_at(run_id, n, rank(0.5)).await?;
+        let p95 = self.latency_at(run_id, n, rank(0.95)).await?;
+        let skipped = run.status_breakdown.get("skipped").copied().unwrap_or(0);
+        Ok(RunStats {
+            run_id,
+            total_cases: run.total_cases,
+            passed: run.passed,
+            failed: run.failed,
+            errored: run.inconclusive,
+            skipped,
+            missing: run.missing,
+            pass_rate: run.pass_rate,
+            avg_score: run.mean_headline_score,
+            avg_latency_ms: run.avg_latency_ms,
+            p50_latency_ms: p50,
+            p95_latency_ms: p95,
+            total_tokens: run.total_tokens,
+            total_cost: run.total_cost_usd,
+            dimension_scores: run.dimension_scores,
+            status_breakdown: run.status_breakdown,
+        })
+    }
+
+    async fn latency_at(&self, run_id: i64, n: i64, rank: i64) -> ApiResult<Option<i64>> {
+        if n == 0 {
+            return Ok(None);
+        }
+        Ok(self
+            .db
+            .opt::<(i64,)>(
+                "SELECT duration_ms FROM results WHERE run_id = $1 AND duration_ms IS NOT NULL \
+                 ORDER BY duration_ms LIMIT 1 OFFSET $2",
+                args![run_id, rank],
+            )
+            .await?
+            .map(|r| r.0))
+    }
+
+    /// Benches with their case count, run count and latest run on each channel.
+    pub async fn bench_overviews(&self, name: Option<&str>) -> ApiResult<Vec<BenchOverview>> {
+        let (filter, a) = match name {
+            Some(n) => ("WHERE b.name = $1", args![n]),
+            None => ("", vec![]),
+        };
+        let benches = self
+            .db
+            .all::<BenchRow>(
+                &format!(
+                    "SELECT b.id, b.name, b.description, b.workflow_script_id, b.judge_script_id, w.name AS workflow, \
+                     j.name AS judge, b.judge_channel, b.score_max, b.pass_threshold, b.created_at, b.updated_at \
+                     FROM benches b JOIN scripts w ON w.id = b.workflow_script_id \
+                     JOIN scripts j ON j.id = b.judge_script_id {filter} ORDER BY b.name"
+                ),
+                a,
+            )
+            .await?;
+        let mut out = Vec::with_capacity(benches.len());
+        for b in benches {
+            let (cases,) = self.db.one::<(i64,)>("SELECT COUNT(*) FROM cases WHERE bench_id = $1", args![b.id]).await?;
+            let (runs,) = self.db.one::<(i64,)>("SELECT COUNT(*) FROM runs WHERE bench_id = $1", args![b.id]).await?;
+            let channels = self
+                .db
+                .all::<(String,)>("SELECT DISTINCT channel FROM runs WHERE bench_id = $1 ORDER BY channel", args![b.id])
+                .await?;
+            let mut latest = Vec::new();
+            for (channel,) in channels {
+                let row = self
+                    .db
+                    .one::<RunRow>(
+                        &format!(
+                            "{RUN_SELECT} WHERE bench_id = $1 AND channel = $2 ORDER BY triggered_at DESC, id DESC LIMIT 1"
+                        ),
+                        args![b.id, channel.clone()],
+                    )
+                    .await?;
+                let run = row.into_model(Vec::new());
+                latest.push(ChannelLatest {
+                    channel,
+                    run_id: run.id,
+                    status: run.status,
+                    mean_headline_score: run.mean_headline_score,
+                    pass_rate: run.pass_rate,
+                    total_cost_usd: run.total_cost_usd,
+                    triggered_at: run.triggered_at,
+                    workflow_version_number: run.workflow_version_number,
+                    judge_version_number: run.judge_version_number,
+                });
+            }
+            out.push(BenchOverview { bench: b.into_model(cases), run_count: runs, latest });
+        }
+        Ok(out)
+    }
+
+    /// One run's results with everything the seed's `BenchResult` carries (outputs included),
+    /// in id order after `after_id`: the pages `/bench-runs/{id}/results` streams.
+    pub async fn seed_results_page(&self, run_id: i64, after_id: i64, limit: i64) -> ApiResult<Vec<Value>> {
+        #[derive(sqlx::FromRow)]
+        struct SeedRow {
+            id: i64,
+            run_id: i64,
+            case_id: String,
+            case_name: Option<String>,
+            epoch: i64,
+            status: String,
+            verdict: Option<String>,
+            headline_score: Option<f64>,
+            score: Option<String>,
+            cost_usd: f64,
+            workflow_cost_usd: Option<f64>,
+            judge_cost_usd: Option<f64>,
+            duration_ms: Option<i64>,
+            tokens_used: i64,
+            cache_hit: bool,
+            input_hash: Option<String>,
+            error: Option<String>,
+            workflow_execution_id: Option<String>,
+            judge_execution_id: Option<String>,
+            created_at: i64,
+            workflow_output: Option<String>,
+        }
+        let rows = self
+            .db
+            .all::<SeedRow>(
+                "SELECT r.id, r.run_id, r.case_id, r.case_name, r.epoch, r.status, r.verdict, r.headline_score, r.score, \
+                 r.cost_usd, r.workflow_cost_usd, r.judge_cost_usd, r.duration_ms, r.tokens_used, r.cache_hit, \
+                 r.input_hash, r.error, r.workflow_execution_id, r.judge_execution_id, r.created_at, o.workflow_output \
+                 FROM results r LEFT JOIN result_outputs o ON o.result_id = r.id \
+                 WHERE r.run_id = $1 AND r.id > $2 ORDER BY r.id LIMIT $3",
+                args![run_id, after_id, limit],
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                serde_json::json!({
+                    "id": r.id,
+                    "bench_run_id": r.run_id,
+                    "case_id": r.case_id,
+                    "case_name": r.case_name,
+                    "epoch": r.epoch,
+                    "status": r.status,
+                    "verdict": r.verdict,
+                    "headline_score": r.headline_score,
+                    "score": super::text_json(r.score),
+                    "cost_usd": r.cost_usd,
+                    "workflow_cost_usd": r.workflow_cost_usd,
+                    "judge_cost_usd": r.judge_cost_usd,
+                    "duration_ms": r.duration_ms,
+                    "tokens_used": r.tokens_used,
+                    "cache_hit": r.cache_hit,
+                    "input_hash": r.input_hash,
+                    "error": r.error,
+                    "workflow_execution_id": r.workflow_execution_id,
+                    "judge_execution_id": r.judge_execution_id,
+                    "created_at": fmt_ms(r.created_at),
+                    "workflow_output": super::text_json(r.workflow_output),
+                })
+            })
+            .collect())
+    }
+}
+
+/// Split raw query pairs into a [`RunsQuery`] (`meta.KEY=value` pairs collected).
+pub fn runs_query(pairs: &[(String, String)]) -> ApiResult<RunsQuery> {
+    let mut q = RunsQuery::default();
+    for (k, v) in pairs {
+        match k.as_str() {
+            "bench" => q.bench = Some(v.clone()),
+            "channel" => q.channel = Some(v.clone()),
+            "status" => q.status = Some(v.clone()),
+            "triggered_by" => q.triggered_by = Some(v.clone()),
+            "q" => q.q = Some(v.clone()),
+            "cursor" if !v.is_empty() => q.cursor = Some(v.clone()),
+            "limit" if !v.is_empty() => {
+                q.limit = Some(v.parse().map_err(|_| ApiError::invalid("limit", "must be a whole number"))?)
+            }
+            k if k.starts_with("meta.") && k.len() > 5 => q.meta.push((k[5..].to_string(), v.clone())),
+            _ => {}
+        }
+    }
+    Ok(q)
+}
+
+pub fn results_query(pairs: &[(String, String)]) -> ApiResult<ResultsQuery> {
+    let mut q = ResultsQuery::default();
+    let map: BTreeMap<&str, &str> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    q.status = map.get("status").map(|s| s.to_string());
+    q.verdict = map.get("verdict").map(|s| s.to_string());
+    q.tag = map.get("tag").map(|s| s.to_string());
+    q.q = map.get("q").map(|s| s.to_string());
+    q.sort = map.get("sort").map(|s| s.to_string());
+    q.cursor = map.get("cursor").filter(|s| !s.is_empty()).map(|s| s.to_string());
+    if let Some(l) = map.get("limit").filter(|s| !s.is_empty()) {
+        q.limit = Some(l.parse().map_err(|_| ApiError::invalid("limit", "must be a whole number"))?);
+    }
+    Ok(q)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
+    }
+
+    #[test]
+    fn cursors_round_trip_and_reject_junk() {
+        let c = encode_cursor(&serde_json::json!([1732300000000i64, 42]));
+        assert_eq!(decode_cursor(&c).unwrap(), vec![serde_json::json!(1732300000000i64), serde_json::json!(42)]);
+        assert_eq!(decode_cursor("zz").unwrap_err().field.as_deref(), Some("cursor"));
+        assert!(decode_cursor(&hex::encode("{}")).is_err());
+    }
+
+    #[test]
+    fn query_pairs_collect_metadata_filters() {
+        let pairs = vec![
+            ("bench".to_string(), "b".to_string()),
+            ("meta.git_sha".to_string(), "abc".to_string()),
+            ("limit".to_string(), "10".to_string()),
+        ];
+        let q = runs_query(&pairs).unwrap();
+        assert_eq!(q.meta, vec![("git_sha".to_string(), "abc".to_string())]);
+        assert_eq!(q.limit, Some(10));
+        assert!(runs_query(&[("limit".to_string(), "x".to_string())]).is_err());
+        assert!(order(Some("-score")).unwrap().unwrap().desc);
+        assert!(order(Some("bogus")).is_err());
+    }
+}
