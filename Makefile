@@ -11,7 +11,7 @@ WASM_BINDGEN_VERSION := 0.2.130
 DATABASE_URL ?= sqlite://assay.db
 ADDR ?= 127.0.0.1:3000
 
-.PHONY: build run test tools bench clean-test-db
+.PHONY: build run demo test tools bench
 
 ## Release build: target/release/assay and the site in target/site.
 build: tools
@@ -20,9 +20,14 @@ build: tools
 	cp "$(CARGO_TARGET_DIR)/release/assay" target/release/assay
 	@echo "built target/release/assay and target/site"
 
-## Build, then serve Assay on SQLite at http://$(ADDR).
+## Build, fill a fresh database with the demo workspace, then serve Assay at http://$(ADDR).
 run: build
+	DATABASE_URL="$(DATABASE_URL)" ./target/release/assay demo
 	LEPTOS_SITE_ROOT=target/site DATABASE_URL="$(DATABASE_URL)" ./target/release/assay serve --addr "$(ADDR)"
+
+## Add the demo workspace to $(DATABASE_URL) (left alone when it already has benches).
+demo: build
+	DATABASE_URL="$(DATABASE_URL)" ./target/release/assay demo
 
 ## Every test: unit, API and store on SQLite and PostgreSQL, then Playwright in Chromium.
 test: tools

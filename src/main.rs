@@ -24,6 +24,12 @@ enum Command {
     Serve(ServeArgs),
     /// Create or upgrade the database schema, then exit.
     Migrate,
+    /// Fill the database with a realistic example workspace (left alone if it has data).
+    Demo {
+        /// Seed of the generator: the same seed gives the same workspace.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
     /// Manage API tokens.
     Token {
         #[command(subcommand)]
@@ -83,6 +89,18 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Migrate => {
             open_store(&cli.database_url).await?;
             eprintln!("database {} is up to date", cli.database_url);
+            Ok(())
+        }
+        Command::Demo { seed } => {
+            let store = open_store(&cli.database_url).await?;
+            if assay::server::demo::has_data(&store).await.map_err(|e| e.to_string())? {
+                eprintln!("database {} already has benches: demo data not added", cli.database_url);
+            } else {
+                let started = std::time::Instant::now();
+                let n = assay::server::demo::seed(&store, seed).await.map_err(|e| e.to_string())?;
+                eprintln!("demo workspace written: 3 benches, {n} runs ({:.1} s)", started.elapsed().as_secs_f64());
+            }
+            store.db.close().await;
             Ok(())
         }
         Command::Token { command } => {

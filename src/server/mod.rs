@@ -3,6 +3,7 @@
 pub mod api;
 pub mod auth;
 pub mod db;
+pub mod demo;
 pub mod error;
 pub mod hash;
 pub mod input;
