@@ -219,6 +219,14 @@ impl Db {
         }
     }
 
+    /// Begin a read-only transaction: a consistent snapshot that never takes SQLite's write lock.
+    pub async fn begin_read(&self) -> Result<Tx, sqlx::Error> {
+        match self {
+            Db::Sqlite { read, .. } => Ok(Tx::Sqlite(read.begin().await?)),
+            Db::Postgres(pool) => Ok(Tx::Postgres(pool.begin().await?)),
+        }
+    }
+
     pub async fn all<T: Row>(&self, sql: &str, args: Vec<Val>) -> Result<Vec<T>, sqlx::Error> {
         match self {
             Db::Sqlite { read, .. } => {

@@ -66,6 +66,18 @@ impl Sql {
     }
 }
 
+/// `column IN ($a, $b, …)` for a comma-separated list of `value`s, each checked by `valid`.
+fn in_list(sql: &mut Sql, column: &str, field: &str, value: &str, valid: impl Fn(&str) -> bool) -> ApiResult<String> {
+    let mut ps = Vec::new();
+    for one in value.split(',').map(str::trim) {
+        if !valid(one) {
+            return Err(ApiError::invalid(field, format!("unknown {field} '{one}'")));
+        }
+        ps.push(sql.arg(one));
+    }
+    Ok(format!("{column} IN ({})", ps.join(",")))
+}
+
 /// `%text%` with LIKE's wildcards escaped (used with `ESCAPE '\'`).
 fn like_pattern(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
@@ -222,14 +234,7 @@ impl Store {
             wh.push(format!("channel = {p}"));
         }
         if let Some(s) = non_empty(&q.status) {
-            let mut ps = Vec::new();
-            for one in s.split(',').map(str::trim) {
-                if RunStatus::parse(one).is_none() {
-                    return Err(ApiError::invalid("status", format!("unknown run status '{one}'")));
-                }
-                ps.push(sql.arg(one));
-            }
-            wh.push(format!("status IN ({})", ps.join(",")));
+            wh.push(in_list(&mut sql, "status", "status", s, |v| RunStatus::parse(v).is_some())?);
         }
         if let Some(t) = non_empty(&q.triggered_by) {
             let p = sql.arg(t);
@@ -296,14 +301,7 @@ impl Store {
         let p_run = sql.arg(run_id);
         let mut wh = vec![format!("r.run_id = {p_run}")];
         if let Some(s) = non_empty(&q.status) {
-            let mut ps = Vec::new();
-            for one in s.split(',').map(str::trim) {
-                if ResultStatus::parse(one).is_none() {
-                    return Err(ApiError::invalid("status", format!("unknown result status '{one}'")));
-                }
-                ps.push(sql.arg(one));
-            }
-            wh.push(format!("r.status IN ({})", ps.join(",")));
+            wh.push(in_list(&mut sql, "r.status", "status", s, |v| ResultStatus::parse(v).is_some())?);
         }
         if let Some(v) = non_empty(&q.verdict) {
             let mut parts = Vec::new();

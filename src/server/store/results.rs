@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::runs::{run_row, RunRow};
+use super::runs::{run_row, ContributionRow, RunRow};
 use super::{json_text, lock_row, select_in, text_json, BatchInsert, Store, Ty};
 use crate::args;
 use crate::domain::aggregate::{AggSums, Contribution};
@@ -198,13 +198,8 @@ struct OldRow {
     id: i64,
     case_id: String,
     epoch: i64,
-    status: String,
-    verdict: Option<String>,
-    headline_score: Option<f64>,
-    cost_usd: f64,
-    duration_ms: Option<i64>,
-    tokens_used: i64,
-    cache_hit: bool,
+    #[sqlx(flatten)]
+    sums: ContributionRow,
 }
 
 const RESULT_COLS: &[(&str, Ty)] = &[
@@ -343,16 +338,7 @@ pub(crate) async fn ingest_tx(tx: &mut Tx, run_id: i64, results: Vec<ResultInput
             old_dims.entry(rid).or_default().push((d, s));
         }
         for o in &replaced {
-            delta.sub(&Contribution {
-                status: ResultStatus::parse(&o.status).unwrap_or(ResultStatus::Skipped),
-                verdict: o.verdict.as_deref().and_then(Verdict::parse),
-                headline_score: o.headline_score,
-                cost_usd: o.cost_usd,
-                duration_ms: o.duration_ms,
-                tokens_used: o.tokens_used,
-                cache_hit: o.cache_hit,
-                dimensions: old_dims.remove(&o.id).unwrap_or_default(),
-            });
+            delta.sub(&o.sums.contribution(old_dims.remove(&o.id).unwrap_or_default()));
         }
         let (pred, keys) = any_of(tx.backend(), "id", 1, Keys::Int(&ids));
         tx.exec(&format!("DELETE FROM results WHERE {pred}"), vec![keys]).await?;

@@ -395,8 +395,9 @@ impl Finish {
     }
 }
 
+/// The stored columns a result row contributes to its run's aggregates.
 #[derive(sqlx::FromRow)]
-struct ContributionRow {
+pub(crate) struct ContributionRow {
     status: String,
     verdict: Option<String>,
     headline_score: Option<f64>,
@@ -404,6 +405,21 @@ struct ContributionRow {
     duration_ms: Option<i64>,
     tokens_used: i64,
     cache_hit: bool,
+}
+
+impl ContributionRow {
+    pub fn contribution(&self, dimensions: Vec<(String, f64)>) -> Contribution {
+        Contribution {
+            status: ResultStatus::parse(&self.status).unwrap_or(ResultStatus::Skipped),
+            verdict: self.verdict.as_deref().and_then(Verdict::parse),
+            headline_score: self.headline_score,
+            cost_usd: self.cost_usd,
+            duration_ms: self.duration_ms,
+            tokens_used: self.tokens_used,
+            cache_hit: self.cache_hit,
+            dimensions,
+        }
+    }
 }
 
 /// Fold every result row of a run into exact sums (used when a run finishes, so drift from
@@ -418,16 +434,7 @@ pub(crate) async fn recompute_sums(tx: &mut Tx, run_id: i64) -> ApiResult<AggSum
         .await?;
     let mut sums = AggSums::default();
     for r in rows {
-        sums.add(&Contribution {
-            status: ResultStatus::parse(&r.status).unwrap_or(ResultStatus::Skipped),
-            verdict: r.verdict.as_deref().and_then(Verdict::parse),
-            headline_score: r.headline_score,
-            cost_usd: r.cost_usd,
-            duration_ms: r.duration_ms,
-            tokens_used: r.tokens_used,
-            cache_hit: r.cache_hit,
-            dimensions: Vec::new(),
-        });
+        sums.add(&r.contribution(Vec::new()));
     }
     let dims = tx
         .all::<(String, f64)>(
@@ -626,7 +633,7 @@ impl Store {
 
     /// The exact sums recomputed from the rows, next to the stored ones (for tests and checks).
     pub async fn recomputed_run(&self, id: i64) -> ApiResult<Run> {
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.db.begin_read().await?;
         let row = run_row(&mut tx, id).await?;
         let sums = recompute_sums(&mut tx, id).await?;
         drop(tx);

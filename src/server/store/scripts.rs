@@ -277,7 +277,7 @@ impl Store {
 
     pub async fn get_channel(&self, kind: &str, name: &str, channel: &str) -> ApiResult<Channel> {
         check_kind(kind)?;
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.db.begin_read().await?;
         let sid = script_id(&mut tx, kind, name)
             .await?
             .ok_or_else(|| ApiError::not_found(format!("no {kind} script named '{name}'")))?;
