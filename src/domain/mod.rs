@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// A result's execution status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ResultStatus {
     Ok,

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 /// A script version as the API answers it.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ScriptVersion {
     pub id: i64,
     pub script_id: i64,
@@ -31,6 +32,7 @@ pub struct ScriptVersion {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Channel {
     pub id: i64,
     pub script_id: i64,
@@ -45,6 +47,7 @@ pub struct Channel {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ChannelMove {
     pub version_id: i64,
     pub version_number: i64,
@@ -53,6 +56,7 @@ pub struct ChannelMove {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Bench {
     pub id: i64,
     pub name: String,
@@ -68,6 +72,7 @@ pub struct Bench {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Case {
     pub id: String,
     pub name: Option<String>,
@@ -81,6 +86,7 @@ pub struct Case {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UpsertCounts {
     pub created: i64,
     pub updated: i64,
@@ -88,6 +94,7 @@ pub struct UpsertCounts {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct IngestCounts {
     pub inserted: i64,
     pub replaced: i64,
@@ -95,6 +102,7 @@ pub struct IngestCounts {
 
 /// One run with its aggregates: the seed's `BenchRun` plus Sentinel's `Run` fields.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Run {
     pub id: i64,
     pub bench_id: i64,
@@ -143,6 +151,7 @@ pub struct Run {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ScorerResult {
     pub scorer_name: String,
     pub score: Option<f64>,
@@ -153,12 +162,14 @@ pub struct ScorerResult {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Trace {
     pub steps: Vec<TraceStep>,
     pub tool_calls: Vec<ToolCall>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TraceStep {
     pub index: i64,
     #[serde(rename = "type")]
@@ -170,6 +181,7 @@ pub struct TraceStep {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ToolCall {
     pub step_index: Option<i64>,
     pub tool_name: String,
@@ -181,6 +193,7 @@ pub struct ToolCall {
 
 /// One result, whole: the seed's `BenchResult` plus scorer results, dimensions and trace.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ResultDetail {
     pub id: i64,
     pub bench_run_id: i64,
@@ -213,11 +226,13 @@ pub struct ResultDetail {
 
 /// `{"error": {...}}` as every 4xx/5xx answers it.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     pub code: String,
     pub message: String,
@@ -227,6 +242,7 @@ pub struct ErrorDetail {
 
 /// A bench with the numbers the home page needs.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct BenchSummary {
     pub name: String,
     pub description: Option<String>,
@@ -236,6 +252,7 @@ pub struct BenchSummary {
 
 /// One row of a run's results list: no trace, a short output preview.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ResultSummary {
     pub id: i64,
     pub bench_run_id: i64,
@@ -255,12 +272,14 @@ pub struct ResultSummary {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RunPage {
     pub runs: Vec<Run>,
     pub next_cursor: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ResultPage {
     pub results: Vec<ResultSummary>,
     pub next_cursor: Option<String>,
@@ -268,6 +287,7 @@ pub struct ResultPage {
 
 /// Sentinel's `ResultStats` names.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RunStats {
     pub run_id: i64,
     pub total_cases: i64,
@@ -289,6 +309,7 @@ pub struct RunStats {
 
 /// The latest run of a bench on one channel.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ChannelLatest {
     pub channel: String,
     pub run_id: i64,
@@ -303,6 +324,7 @@ pub struct ChannelLatest {
 
 /// A bench with its latest run per channel.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct BenchOverview {
     #[serde(flatten)]
     pub bench: Bench,

@@ -70,7 +70,7 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJ
     }
 }
 
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Default, utoipa::ToSchema)]
 pub struct PublishVersion {
     pub source: String,
     pub language: Option<String>,
@@ -84,13 +84,13 @@ pub struct PublishVersion {
     pub channels: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct MoveChannel {
     pub version: i64,
     pub published_by: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct PutBench {
     pub description: Option<String>,
     pub workflow: String,
@@ -100,7 +100,7 @@ pub struct PutBench {
     pub pass_threshold: Option<f64>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct CaseInput {
     pub id: String,
     pub name: Option<String>,
@@ -113,12 +113,12 @@ pub struct CaseInput {
     pub frozen: Option<bool>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct PutCases {
     pub cases: Vec<CaseInput>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RunMode {
     #[default]
@@ -135,7 +135,7 @@ impl RunMode {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Default, utoipa::ToSchema)]
 pub struct TriggerRun {
     pub bench: String,
     pub channel: String,
@@ -157,7 +157,7 @@ pub struct TriggerRun {
     pub judge_version: Option<i64>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct ScorerInput {
     pub scorer_name: String,
     pub score: Option<f64>,
@@ -167,7 +167,7 @@ pub struct ScorerInput {
     pub details: Option<Value>,
 }
 
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Default, utoipa::ToSchema)]
 pub struct TraceInput {
     #[serde(default)]
     pub steps: Vec<StepInput>,
@@ -175,7 +175,7 @@ pub struct TraceInput {
     pub tool_calls: Vec<ToolCallInput>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct StepInput {
     pub index: Option<i64>,
     #[serde(rename = "type")]
@@ -186,7 +186,7 @@ pub struct StepInput {
     pub duration_ms: Option<i64>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct ToolCallInput {
     pub step_index: Option<i64>,
     pub tool_name: String,
@@ -197,7 +197,7 @@ pub struct ToolCallInput {
 }
 
 /// A trace text that a harness may send as a string or as structured JSON; stored as text.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum TextOrJson {
     Text(String),
@@ -213,7 +213,7 @@ impl TextOrJson {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct ResultInput {
     pub case_id: String,
     pub epoch: Option<i64>,
@@ -244,18 +244,18 @@ pub struct ResultInput {
     pub trace: Option<TraceInput>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct ResultsBody {
     pub results: Vec<ResultInput>,
 }
 
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Default, utoipa::ToSchema)]
 pub struct FinishBody {
     pub error: Option<String>,
 }
 
 /// `POST /api/import`: a whole run in one bundle.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct ImportBundle {
     pub bench: ImportBench,
     #[serde(default)]
@@ -267,7 +267,7 @@ pub struct ImportBundle {
     pub results: Vec<ResultInput>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct ImportBench {
     pub name: String,
     pub description: Option<String>,
@@ -278,7 +278,7 @@ pub struct ImportBench {
 
 /// A script named by an import: an existing `version` number, or a `source` published (or found
 /// by content hash) on the way in.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct ImportScript {
     pub name: String,
     pub version: Option<i64>,
@@ -309,7 +309,7 @@ impl ImportScript {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Default, utoipa::ToSchema)]
 pub struct ImportRun {
     pub channel: Option<String>,
     pub status: Option<String>,

@@ -26,8 +26,7 @@ pub fn app(state: AppState) -> Router {
     let store = state.store.clone();
     let options = state.leptos_options.clone();
     Router::new()
-        .nest("/api", api::router())
-        .merge(api::seed::router())
+        .merge(api::router())
         .leptos_routes_with_context(
             &state,
             routes,

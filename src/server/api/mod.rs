@@ -8,7 +8,10 @@ pub mod seed;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::Router;
+use axum::{Json, Router};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::state::AppState;
@@ -18,13 +21,53 @@ pub const SMALL_BODY: usize = 2 * 1024 * 1024;
 /// Result batches (10,000 results with traces), case suites and import bundles.
 pub const LARGE_BODY: usize = 64 * 1024 * 1024;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Assay", description = "Ingest and read LLM evaluation runs: benches, cases, runs, results, scores and traces."),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "scripts", description = "Workflow and judge scripts, versions and channels"),
+        (name = "benches", description = "Benches and their cases"),
+        (name = "runs", description = "Runs and their results"),
+        (name = "seed", description = "The akribes-sdk BenchRunsClient protocol")
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    }
+}
+
+fn routes() -> OpenApiRouter<AppState> {
+    let api = OpenApiRouter::new()
         .merge(scripts::router())
         .merge(runs::router())
         .merge(read::router())
+        .route("/openapi.json", axum::routing::get(openapi_json))
         .fallback(not_found)
-        .layer(DefaultBodyLimit::max(SMALL_BODY))
+        .layer(DefaultBodyLimit::max(SMALL_BODY));
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api", api).merge(seed::router())
+}
+
+/// Every JSON route — `/api/…` and the seed's `/bench-runs/…`. The OpenAPI document is built
+/// from the same registrations, so a route cannot exist undocumented.
+pub fn router() -> Router<AppState> {
+    routes().split_for_parts().0
+}
+
+/// The OpenAPI document of [`router`], served at `/api/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    static DOC: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| routes().into_openapi()).clone()
+}
+
+async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(openapi())
 }
 
 async fn not_found() -> impl IntoResponse {

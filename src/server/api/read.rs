@@ -1,23 +1,24 @@
 //! Read routes: run and result lists, stats, bench overviews.
 
 use axum::extract::{Path, RawQuery, State};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::parse_id;
-use crate::model::{BenchOverview, ResultPage, RunPage, RunStats};
+use crate::model::{BenchOverview, ErrorBody, ResultPage, RunPage, RunStats};
 use crate::server::auth::CanRead;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::state::AppState;
 use crate::server::store::read::{results_query, runs_query};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/runs", get(list_runs))
-        .route("/runs/{id}/results", get(list_results))
-        .route("/runs/{id}/stats", get(stats))
-        .route("/benches", get(list_benches))
-        .route("/benches/{bench}", get(get_bench))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_runs))
+        .routes(routes!(list_results))
+        .routes(routes!(stats))
+        .routes(routes!(list_benches))
+        .routes(routes!(get_bench))
 }
 
 /// Query pairs, percent-decoded, in order (repeated keys kept).
@@ -28,10 +29,22 @@ pub fn pairs(raw: Option<String>) -> Vec<(String, String)> {
     .unwrap_or_default()
 }
 
+/// Runs, newest first, keyset-paginated; `meta.KEY=value` filters on run metadata.
+#[utoipa::path(get, path = "/runs", tag = "runs",
+    params(("bench" = Option<String>, Query), ("channel" = Option<String>, Query), ("status" = Option<String>, Query, description = "comma list"),
+           ("triggered_by" = Option<String>, Query), ("q" = Option<String>, Query), ("meta.KEY" = Option<String>, Query),
+           ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = RunPage), (status = 422, body = ErrorBody)))]
 async fn list_runs(_: CanRead, State(s): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<Json<RunPage>> {
     Ok(Json(s.store.list_runs(&runs_query(&pairs(q))?).await?))
 }
 
+/// A page of a run's results: no traces, a short output preview.
+#[utoipa::path(get, path = "/runs/{id}/results", tag = "runs",
+    params(("id" = i64, Path), ("status" = Option<String>, Query), ("verdict" = Option<String>, Query, description = "pass, fail, error or none"),
+           ("tag" = Option<String>, Query), ("q" = Option<String>, Query), ("sort" = Option<String>, Query, description = "case, score, latency, cost, created; `-` for descending"),
+           ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = ResultPage), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn list_results(
     _: CanRead,
     State(s): State<AppState>,
@@ -41,14 +54,22 @@ async fn list_results(
     Ok(Json(s.store.list_results(parse_id("run", &id)?, &results_query(&pairs(q))?).await?))
 }
 
+/// Sentinel's ResultStats for a run.
+#[utoipa::path(get, path = "/runs/{id}/stats", tag = "runs", params(("id" = i64, Path)),
+    responses((status = 200, body = RunStats), (status = 404, body = ErrorBody)))]
 async fn stats(_: CanRead, State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<RunStats>> {
     Ok(Json(s.store.run_stats(parse_id("run", &id)?).await?))
 }
 
+/// Every bench with its case count and latest run per channel.
+#[utoipa::path(get, path = "/benches", tag = "benches", responses((status = 200, body = Vec<BenchOverview>)))]
 async fn list_benches(_: CanRead, State(s): State<AppState>) -> ApiResult<Json<Vec<BenchOverview>>> {
     Ok(Json(s.store.bench_overviews(None).await?))
 }
 
+/// One bench with its case count and latest run per channel.
+#[utoipa::path(get, path = "/benches/{bench}", tag = "benches", params(("bench" = String, Path)),
+    responses((status = 200, body = BenchOverview), (status = 404, body = ErrorBody)))]
 async fn get_bench(_: CanRead, State(s): State<AppState>, Path(bench): Path<String>) -> ApiResult<Json<BenchOverview>> {
     s.store
         .bench_overviews(Some(&bench))

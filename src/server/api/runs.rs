@@ -2,31 +2,33 @@
 
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use serde::Deserialize;
 
 use super::{parse_id, LARGE_BODY};
-use crate::model::{IngestCounts, ResultDetail, Run};
+use crate::model::{ErrorBody, IngestCounts, ResultDetail, Run};
 use crate::server::auth::{CanAdmin, CanRead, CanWrite};
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::input::{ApiJson, FinishBody, ImportBundle, OptionalJson, ResultsBody, TriggerRun};
 use crate::server::state::AppState;
 use crate::server::store::Finish;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/runs", post(trigger))
-        .route("/runs/{id}", get(get_run).delete(delete_run))
-        .route(
-            "/runs/{id}/results",
-            post(ingest).layer(DefaultBodyLimit::max(LARGE_BODY)),
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(trigger))
+        .routes(routes!(get_run, delete_run))
+        .routes(routes!(get_result))
+        .routes(routes!(complete))
+        .routes(routes!(fail))
+        .routes(routes!(cancel))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(ingest))
+                .routes(routes!(import))
+                .layer(DefaultBodyLimit::max(LARGE_BODY)),
         )
-        .route("/runs/{id}/results/{case_id}", get(get_result))
-        .route("/runs/{id}/complete", post(complete))
-        .route("/runs/{id}/fail", post(fail))
-        .route("/runs/{id}/cancel", post(cancel))
-        .route("/import", post(import).layer(DefaultBodyLimit::max(LARGE_BODY)))
 }
 
 fn created_or_ok(created: bool) -> StatusCode {
@@ -37,6 +39,13 @@ fn created_or_ok(created: bool) -> StatusCode {
     }
 }
 
+/// Trigger a run: versions are resolved now (workflow from the run's channel, judge from the
+/// bench's judge channel) and the case selection is fixed. A repeated `idempotency_key` answers
+/// 200 with the first run.
+#[utoipa::path(post, path = "/runs", tag = "runs", request_body = TriggerRun,
+    responses((status = 201, body = Run), (status = 200, body = Run, description = "idempotent replay"),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
 async fn trigger(
     _: CanWrite,
     State(s): State<AppState>,
@@ -46,15 +55,27 @@ async fn trigger(
     Ok((created_or_ok(created), Json(run)))
 }
 
+/// One run with its aggregates.
+#[utoipa::path(get, path = "/runs/{id}", tag = "runs", params(("id" = i64, Path)),
+    responses((status = 200, body = Run), (status = 404, body = ErrorBody)))]
 async fn get_run(_: CanRead, State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Run>> {
     Ok(Json(s.store.get_run(parse_id("run", &id)?).await?))
 }
 
+/// Remove a run and everything under it (admin scope).
+#[utoipa::path(delete, path = "/runs/{id}", tag = "runs", params(("id" = i64, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
 async fn delete_run(_: CanAdmin, State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
     s.store.delete_run(parse_id("run", &id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Add up to 10,000 results; a re-sent `(case_id, epoch)` replaces its row.
+#[utoipa::path(post, path = "/runs/{id}/results", tag = "runs", params(("id" = i64, Path)), request_body = ResultsBody,
+    responses((status = 200, body = IngestCounts), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
 async fn ingest(
     _: CanWrite,
     State(s): State<AppState>,
@@ -69,6 +90,10 @@ struct EpochQuery {
     epoch: Option<String>,
 }
 
+/// One result, whole: scorer results, dimensions and trace.
+#[utoipa::path(get, path = "/runs/{id}/results/{case_id}", tag = "runs",
+    params(("id" = i64, Path), ("case_id" = String, Path, description = "percent-encoded"), ("epoch" = Option<i64>, Query)),
+    responses((status = 200, body = ResultDetail), (status = 404, body = ErrorBody)))]
 async fn get_result(
     _: CanRead,
     State(s): State<AppState>,
@@ -86,6 +111,9 @@ async fn finish(s: &AppState, id: &str, how: Finish, body: FinishBody) -> ApiRes
     Ok(Json(s.store.finish_run(parse_id("run", id)?, how, body.error).await?))
 }
 
+/// Complete a run (aggregates recounted exactly); a finished run answers as it stands.
+#[utoipa::path(post, path = "/runs/{id}/complete", tag = "runs", params(("id" = i64, Path)), request_body(content = Option<FinishBody>),
+    responses((status = 200, body = Run), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 async fn complete(
     _: CanWrite,
     State(s): State<AppState>,
@@ -95,6 +123,9 @@ async fn complete(
     finish(&s, &id, Finish::Complete, body).await
 }
 
+/// Mark a run failed, with an optional error; a finished run answers as it stands.
+#[utoipa::path(post, path = "/runs/{id}/fail", tag = "runs", params(("id" = i64, Path)), request_body(content = Option<FinishBody>),
+    responses((status = 200, body = Run), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 async fn fail(
     _: CanWrite,
     State(s): State<AppState>,
@@ -104,6 +135,9 @@ async fn fail(
     finish(&s, &id, Finish::Fail, body).await
 }
 
+/// Cancel a run; a finished run answers as it stands.
+#[utoipa::path(post, path = "/runs/{id}/cancel", tag = "runs", params(("id" = i64, Path)), request_body(content = Option<FinishBody>),
+    responses((status = 200, body = Run), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 async fn cancel(
     _: CanWrite,
     State(s): State<AppState>,
@@ -113,6 +147,10 @@ async fn cancel(
     finish(&s, &id, Finish::Cancel, body).await
 }
 
+/// A whole run in one bundle — scripts, bench, cases, run and results — created finished.
+#[utoipa::path(post, path = "/import", tag = "runs", request_body = ImportBundle,
+    responses((status = 201, body = Run), (status = 200, body = Run, description = "idempotent replay"), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
 async fn import(
     _: CanWrite,
     State(s): State<AppState>,

@@ -6,11 +6,12 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::parse_id;
-use crate::model::Run;
+use crate::model::{ErrorBody, ResultDetail, Run};
 use crate::server::auth::{CanRead, CanWrite};
 use crate::server::error::ApiResult;
 use crate::server::state::AppState;
@@ -18,17 +19,20 @@ use crate::server::store::{Finish, Store};
 
 const PAGE: i64 = 1_000;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/bench-runs/{id}", get(get_run))
-        .route("/bench-runs/{id}/results", get(results))
-        .route("/bench-runs/{id}/cancel", post(cancel))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get_run)).routes(routes!(results)).routes(routes!(cancel))
 }
 
+/// The seed's `BenchRun`.
+#[utoipa::path(get, path = "/bench-runs/{id}", tag = "seed", params(("id" = i64, Path)),
+    responses((status = 200, body = Run), (status = 404, body = ErrorBody)))]
 async fn get_run(_: CanRead, State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Run>> {
     Ok(Json(s.store.get_run(parse_id("run", &id)?).await?))
 }
 
+/// Cancel a run (or answer it as it stands when finished).
+#[utoipa::path(post, path = "/bench-runs/{id}/cancel", tag = "seed", params(("id" = i64, Path)),
+    responses((status = 200, body = Run), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 async fn cancel(_: CanWrite, State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Run>> {
     Ok(Json(s.store.finish_run(parse_id("run", &id)?, Finish::Cancel, None).await?))
 }
@@ -41,6 +45,9 @@ struct Cursor {
     done: bool,
 }
 
+/// Every `BenchResult` of the run as one JSON array, streamed (no scorer results or traces).
+#[utoipa::path(get, path = "/bench-runs/{id}/results", tag = "seed", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<ResultDetail>, description = "the seed's BenchResult fields"), (status = 404, body = ErrorBody)))]
 async fn results(_: CanRead, State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let run_id = parse_id("run", &id)?;
     // 404 before the stream starts, not halfway through it.
