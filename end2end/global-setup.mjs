@@ -44,5 +44,18 @@ export default async function globalSetup() {
   const run = await call("POST", "/api/runs", { bench: "support-refunds", channel: "production" });
   await call("POST", `/api/runs/${run.id}/results`, { results: [{ case_id: "r1", status: "ok", headline_score: 0.9 }] });
   await call("POST", `/api/runs/${run.id}/complete`, {});
+  // 60 more runs across channels, for the run list's filters and pages.
+  await call("POST", "/api/scripts/workflow/support-bot/versions", { source: "def run(): v2", channels: ["staging", "canary"] });
+  const channels = ["production", "staging", "canary"];
+  for (let i = 0; i < 60; i++) {
+    const r = await call("POST", "/api/runs", {
+      bench: "support-refunds", channel: channels[i % 3], triggered_by: i % 2 ? "ana" : "ci",
+      metadata: { branch: i % 4 ? "main" : "feat/x" }, notes: `run number ${i}`,
+    });
+    if (i % 3 === 0) {
+      await call("POST", `/api/runs/${r.id}/results`, { results: [{ case_id: "r1", status: "ok", headline_score: 0.5 }, { case_id: "r2", status: "workflow_failed" }] });
+      await call("POST", `/api/runs/${r.id}/complete`, {});
+    }
+  }
   process.env.ASSAY_E2E_TOKEN = token;
 }

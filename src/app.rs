@@ -48,6 +48,7 @@ pub fn App() -> impl IntoView {
             <main data-hydrated=move || hydrated.get().to_string()>
                 <Routes fallback=NotFound>
                     <Route path=StaticSegment("") view=HomePage/>
+                    <Route path=StaticSegment("runs") view=crate::pages::runs::RunsPage/>
                 </Routes>
             </main>
         </Router>

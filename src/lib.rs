@@ -6,6 +6,7 @@
 pub mod app;
 pub mod domain;
 pub mod model;
+pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod server;
 

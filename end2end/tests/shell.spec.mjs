@@ -36,6 +36,8 @@ test.describe("app shell", () => {
     await page.evaluate(() => { window.__marker = 42; });
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Benches" }).click();
     await expect(page.getByRole("heading", { name: "Benches" })).toBeVisible();
+    // The data arrives through the server function, over HTTP this time.
+    await expect(page.getByTestId("bench-table").getByText("support-refunds")).toBeVisible();
     expect(await page.evaluate(() => window.__marker)).toBe(42);
   });
 });

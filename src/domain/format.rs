@@ -1,0 +1,96 @@
+//! Display helpers shared by server rendering and the browser, so both render the same text
+//! (no clock or locale: a page must hydrate onto exactly what the server sent).
+
+/// Milliseconds since the epoch of a `YYYY-MM-DDTHH:MM:SS(.mmm)Z` timestamp, as the API writes them.
+pub fn parse_ts(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let ms = if b[19] == b'.' { num(20..23).unwrap_or(0) } else { 0 };
+    // Days from civil (Howard Hinnant's algorithm).
+    let y2 = if m <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(((days * 24 + hh) * 60 + mm) * 60_000 + ss * 1000 + ms)
+}
+
+/// `2026-11-22 19:34` (UTC) from an API timestamp.
+pub fn short_ts(s: &str) -> String {
+    match s.get(0..16) {
+        Some(head) => head.replacen('T', " ", 1),
+        None => s.to_string(),
+    }
+}
+
+/// A duration as people read it: `850 ms`, `12.4 s`, `3 m 05 s`, `2 h 03 m`.
+pub fn duration(ms: i64) -> String {
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else if ms < 60_000 {
+        format!("{:.1} s", ms as f64 / 1000.0)
+    } else if ms < 3_600_000 {
+        format!("{} m {:02} s", ms / 60_000, (ms / 1000) % 60)
+    } else {
+        format!("{} h {:02} m", ms / 3_600_000, (ms / 60_000) % 60)
+    }
+}
+
+/// A score on its scale: 0.734 on 0–1, 73.4 on 0–100.
+pub fn score(v: Option<f64>, score_max: f64) -> String {
+    match v {
+        None => "—".to_string(),
+        Some(x) if score_max > 1.0 => format!("{x:.1}"),
+        Some(x) => format!("{x:.3}"),
+    }
+}
+
+pub fn percent(v: Option<f64>) -> String {
+    v.map_or_else(|| "—".to_string(), |x| format!("{:.1}%", x * 100.0))
+}
+
+/// Dollars with enough digits for per-case costs.
+pub fn usd(v: f64) -> String {
+    if v == 0.0 {
+        "$0".to_string()
+    } else if v < 0.01 {
+        format!("${v:.4}")
+    } else {
+        format!("${v:.2}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_parse_like_the_server_writes_them() {
+        assert_eq!(parse_ts("1970-01-01T00:00:00.000Z"), Some(0));
+        assert_eq!(parse_ts("2026-11-22T19:34:00.123Z"), Some(1_795_376_040_123));
+        assert_eq!(parse_ts("2024-02-29T12:00:00Z"), Some(1_709_208_000_000));
+        assert_eq!(parse_ts("yesterday"), None);
+        assert_eq!(short_ts("2026-11-22T19:34:00.123Z"), "2026-11-22 19:34");
+    }
+
+    #[test]
+    fn display_formats() {
+        assert_eq!(duration(850), "850 ms");
+        assert_eq!(duration(12_400), "12.4 s");
+        assert_eq!(duration(185_000), "3 m 05 s");
+        assert_eq!(duration(7_380_000), "2 h 03 m");
+        assert_eq!(score(Some(0.7345), 1.0), "0.735");
+        assert_eq!(score(Some(73.45), 100.0), "73.5");
+        assert_eq!(score(None, 1.0), "—");
+        assert_eq!(percent(Some(0.5)), "50.0%");
+        assert_eq!(usd(0.0035), "$0.0035");
+        assert_eq!(usd(12.5), "$12.50");
+    }
+}

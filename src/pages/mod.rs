@@ -1,0 +1,3 @@
+//! One module per route: the page component and its server functions.
+
+pub mod runs;

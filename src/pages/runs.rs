@@ -1,0 +1,288 @@
+//! `/runs`: every run, newest first, with its filters in the query string and keyset pages.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::{Form, A};
+use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::format;
+use crate::model::{Run, RunPage};
+
+/// Runs `running` with no result for this long are marked stale.
+pub const STALE_MS: i64 = 30 * 60 * 1000;
+
+/// The filters of the run list, as they stand in the URL.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunsFilter {
+    pub bench: Option<String>,
+    pub channel: Option<String>,
+    pub status: Option<String>,
+    pub triggered_by: Option<String>,
+    pub q: Option<String>,
+    /// `meta.KEY=value` pairs.
+    #[serde(default)]
+    pub meta: Vec<(String, String)>,
+    pub cursor: Option<String>,
+}
+
+impl RunsFilter {
+    /// The query string of these filters (without the cursor unless `with_cursor`).
+    pub fn to_query(&self, with_cursor: bool) -> String {
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        let mut push = |k: &str, v: &Option<String>| {
+            if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
+                pairs.push((k.to_string(), v.clone()));
+            }
+        };
+        push("bench", &self.bench);
+        push("channel", &self.channel);
+        push("status", &self.status);
+        push("triggered_by", &self.triggered_by);
+        push("q", &self.q);
+        if with_cursor {
+            push("cursor", &self.cursor);
+        }
+        for (k, v) in &self.meta {
+            pairs.push((format!("meta.{k}"), v.clone()));
+        }
+        pairs
+            .iter()
+            .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+}
+
+/// Percent-encode a query component.
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// One page of runs plus the server's clock, so staleness renders the same on both sides.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunsPageData {
+    pub page: RunPage,
+    pub now_ms: i64,
+}
+
+// JSON in: the filter holds a list of metadata pairs, which form encoding cannot carry.
+#[server(input = leptos::server_fn::codec::Json)]
+pub async fn list_runs_page(filter: RunsFilter) -> Result<RunsPageData, ServerFnError> {
+    use crate::server::store::read::RunsQuery;
+    let store = expect_context::<crate::server::store::Store>();
+    let q = RunsQuery {
+        bench: filter.bench,
+        channel: filter.channel,
+        status: filter.status,
+        triggered_by: filter.triggered_by,
+        q: filter.q,
+        meta: filter.meta,
+        limit: Some(50),
+        cursor: filter.cursor,
+    };
+    let page = store.list_runs(&q).await.map_err(|e| ServerFnError::new(e.to_string()))?;
+    Ok(RunsPageData { page, now_ms: crate::server::time::now_ms() })
+}
+
+fn filter_from_query(q: &leptos_router::params::ParamsMap) -> RunsFilter {
+    let get = |k: &str| q.get(k).filter(|v| !v.is_empty());
+    RunsFilter {
+        bench: get("bench"),
+        channel: get("channel"),
+        status: get("status"),
+        triggered_by: get("triggered_by"),
+        q: get("q"),
+        meta: q
+            .into_iter()
+            .filter_map(|(k, v)| k.strip_prefix("meta.").filter(|k| !k.is_empty()).map(|k| (k.to_string(), v.to_string())))
+            .collect(),
+        cursor: get("cursor"),
+    }
+}
+
+#[component]
+pub fn RunsPage() -> impl IntoView {
+    let query = use_query_map();
+    let filter = Memo::new(move |_| query.with(filter_from_query));
+    let data = Resource::new(move || filter.get(), list_runs_page);
+    let value = move |f: fn(&RunsFilter) -> Option<String>| move || f(&filter.get()).unwrap_or_default();
+    view! {
+        <Title text="Runs · Assay"/>
+        <h1>"Runs"</h1>
+        <Form method="GET" action="/runs" attr:class="filters" attr:aria-label="Filter runs">
+            <label>"Bench" <input name="bench" value=value(|f| f.bench.clone()) prop:value=value(|f| f.bench.clone()) placeholder="any"/></label>
+            <label>"Channel" <input name="channel" value=value(|f| f.channel.clone()) prop:value=value(|f| f.channel.clone()) placeholder="any"/></label>
+            <label>"Status"
+                <select name="status" prop:value=value(|f| f.status.clone())>
+                    <option value="">"any"</option>
+                    {crate::domain::RunStatus::ALL.iter().map(|s| {
+                        let name = s.as_str();
+                        view! { <option value=name selected=move || filter.get().status.as_deref() == Some(name)>{name}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>"Triggered by" <input name="triggered_by" value=value(|f| f.triggered_by.clone()) prop:value=value(|f| f.triggered_by.clone()) placeholder="anyone"/></label>
+            <label>"Search" <input type="search" name="q" value=value(|f| f.q.clone()) prop:value=value(|f| f.q.clone()) placeholder="notes, model, bench…"/></label>
+            {move || filter.get().meta.into_iter().map(|(k, v)| view! { <input type="hidden" name=format!("meta.{k}") value=v/> }).collect_view()}
+            <button type="submit">"Apply"</button>
+            <A href="/runs" attr:class="reset">"Reset"</A>
+        </Form>
+        <Transition fallback=|| view! { <p class="muted">"Loading runs…"</p> }>
+            {move || data.get().map(|r| match r {
+                Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                Ok(d) => view! { <RunsTable data=d filter=filter.get()/> }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn RunsTable(data: RunsPageData, filter: RunsFilter) -> impl IntoView {
+    let RunsPageData { page, now_ms } = data;
+    if page.runs.is_empty() {
+        return view! { <p class="empty" data-testid="runs-empty">"No runs match these filters."</p> }.into_any();
+    }
+    let next = page.next_cursor.clone().map(|c| {
+        let mut f = filter.clone();
+        f.cursor = Some(c);
+        format!("/runs?{}", f.to_query(true))
+    });
+    let first = filter.cursor.is_some().then(|| format!("/runs?{}", filter.to_query(false)));
+    view! {
+        <table class="grid" data-testid="runs-table">
+            <thead><tr>
+                <th>"Run"</th><th>"Bench"</th><th>"Channel"</th><th>"Status"</th><th>"Results"</th>
+                <th class="num">"Mean score"</th><th class="num">"OK / total"</th><th class="num">"Pass rate"</th>
+                <th class="num">"Cost"</th><th class="num">"Cache hits"</th><th class="num">"Duration"</th>
+                <th>"Triggered"</th><th>"Versions"</th>
+            </tr></thead>
+            <tbody>
+                {page.runs.into_iter().map(|r| view! { <RunRow run=r now_ms=now_ms/> }).collect_view()}
+            </tbody>
+        </table>
+        <nav class="pager" aria-label="Pages">
+            {first.map(|href| view! { <a href=href>"« Newest"</a> })}
+            {next.map(|href| view! { <a href=href rel="next">"Older »"</a> })}
+        </nav>
+    }
+    .into_any()
+}
+
+/// Segments of the status-breakdown bar, in a fixed order, with missing cases last.
+fn breakdown(run: &Run) -> Vec<(&'static str, i64)> {
+    let mut out: Vec<(&'static str, i64)> = crate::domain::ResultStatus::ALL
+        .iter()
+        .map(|s| (s.as_str(), run.status_breakdown.get(s.as_str()).copied().unwrap_or(0)))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    if run.missing > 0 {
+        out.push(("missing", run.missing));
+    }
+    out
+}
+
+/// A run still `running` with no result (nor a start) within the last 30 minutes.
+pub fn is_stale(run: &Run, now_ms: i64) -> bool {
+    let last = run.last_result_at.as_deref().or(Some(run.triggered_at.as_str())).and_then(format::parse_ts);
+    run.status == "running" && last.is_some_and(|t| now_ms - t > STALE_MS)
+}
+
+#[component]
+fn RunRow(run: Run, now_ms: i64) -> impl IntoView {
+    let total: i64 = breakdown(&run).iter().map(|(_, n)| n).sum::<i64>().max(1);
+    let segments = breakdown(&run)
+        .into_iter()
+        .map(|(s, n)| {
+            let pct = n as f64 * 100.0 / total as f64;
+            view! { <span class=format!("seg st-{s}") style=format!("width:{pct:.2}%") title=format!("{s}: {n}")></span> }
+        })
+        .collect_view();
+    let summary = breakdown(&run).into_iter().map(|(s, n)| format!("{s} {n}")).collect::<Vec<_>>().join(", ");
+    let started = format::parse_ts(&run.triggered_at);
+    let duration = match (started, run.completed_at.as_deref().and_then(format::parse_ts)) {
+        (Some(a), Some(b)) => format::duration((b - a).max(0)),
+        (Some(a), None) if run.status == "running" || run.status == "pending" => format!("{} so far", format::duration((now_ms - a).max(0))),
+        _ => "—".to_string(),
+    };
+    let stale = is_stale(&run, now_ms);
+    let judge_href = format!("/scripts/judge/{}/v/{}", urlencode(&run.judge_script_name), run.judge_version_number);
+    let workflow_href = format!("/scripts/workflow/{}/v/{}", urlencode(&run.workflow_script_name), run.workflow_version_number);
+    view! {
+        <tr data-testid="run-row">
+            <td><a href=format!("/runs/{}", run.id)>{format!("#{}", run.id)}</a>
+                {(run.mode == "sampled").then(|| view! { <span class="tag" title="a random sample of the bench">"sampled"</span> })}</td>
+            <td>{run.bench_name.clone()}</td>
+            <td>{run.channel.clone()}</td>
+            <td>
+                <span class=format!("badge run-{}", run.status)>{run.status.clone()}</span>
+                {stale.then(|| view! { <span class="badge stale" title="running, but no result for over 30 minutes">"stale"</span> })}
+            </td>
+            <td><div class="bar" role="img" aria-label=summary.clone() title=summary>{segments}</div></td>
+            <td class="num">{format::score(run.mean_headline_score, run.score_max)}</td>
+            <td class="num">{format!("{} / {}", run.ok_cases, run.total_cases)}</td>
+            <td class="num">{format::percent(run.pass_rate)}</td>
+            <td class="num">{format::usd(run.total_cost_usd)}</td>
+            <td class="num">{run.cache_hit_cases}</td>
+            <td class="num">{duration}</td>
+            <td><span class="when">{format::short_ts(&run.triggered_at)}</span>
+                <span class="muted who">{run.triggered_by.clone().unwrap_or_default()}</span></td>
+            <td><a href=workflow_href title="workflow version">{format!("{} v{}", run.workflow_script_name, run.workflow_version_number)}</a>
+                " · "
+                <a href=judge_href title="judge version" data-testid="judge-link">{format!("{} v{}", run.judge_script_name, run.judge_version_number)}</a></td>
+        </tr>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stale_means_running_and_silent_for_30_minutes() {
+        let run: Run = serde_json::from_value(serde_json::json!({
+            "id": 1, "bench_id": 1, "bench_name": "b", "channel": "c", "workflow_script_name": "w", "workflow_version_id": 1,
+            "workflow_version_number": 1, "judge_script_name": "j", "judge_version_id": 2, "judge_version_number": 1,
+            "status": "running", "mode": "full", "sample_size": null, "case_filter": null, "triggered_by": null,
+            "triggered_at": "2026-11-22T10:00:00.000Z", "completed_at": null, "notes": null, "mcp_session_id": null,
+            "model": null, "system_prompt": null, "temperature": null, "error": null, "metadata": {}, "idempotency_key": null,
+            "pass_threshold": 0.5, "score_max": 1.0, "total_cases": 1, "results_count": 0, "ok_cases": 0,
+            "mean_headline_score": null, "status_breakdown": {}, "passed": 0, "failed": 0, "inconclusive": 0, "missing": 1,
+            "pass_rate": null, "cache_hit_cases": 0, "total_cost_usd": 0.0, "avg_latency_ms": null, "total_tokens": 0,
+            "dimension_scores": {}, "last_result_at": "2026-11-22T10:20:00.000Z"
+        }))
+        .unwrap();
+        let at = |s: &str| format::parse_ts(s).unwrap();
+        assert!(!is_stale(&run, at("2026-11-22T10:49:00.000Z")), "29 minutes after the last result");
+        assert!(is_stale(&run, at("2026-11-22T10:51:00.000Z")));
+        let mut done = run.clone();
+        done.status = "completed".into();
+        assert!(!is_stale(&done, at("2026-11-23T10:00:00.000Z")));
+        let mut silent = run;
+        silent.last_result_at = None;
+        assert!(is_stale(&silent, at("2026-11-22T10:31:00.000Z")), "no result at all: counted from the trigger");
+    }
+
+    #[test]
+    fn filters_render_back_to_a_query_string() {
+        let f = RunsFilter {
+            bench: Some("support refunds".into()),
+            status: Some("running".into()),
+            q: Some("".into()),
+            meta: vec![("branch".into(), "feat/x".into())],
+            cursor: Some("abc".into()),
+            ..Default::default()
+        };
+        assert_eq!(f.to_query(false), "bench=support%20refunds&status=running&meta.branch=feat%2Fx");
+        assert_eq!(f.to_query(true), "bench=support%20refunds&status=running&cursor=abc&meta.branch=feat%2Fx");
+        assert_eq!(urlencode("é/ "), "%C3%A9%2F%20");
+    }
+}
