@@ -57,5 +57,25 @@ export default async function globalSetup() {
       await call("POST", `/api/runs/${r.id}/complete`, {});
     }
   }
+  // A bench of 150 cases and one run over it, for the run page's table, filters, sorts and pages.
+  await call("PUT", "/api/benches/paging", { workflow: "support-bot", judge: "rubric" });
+  const cases = [];
+  for (let i = 0; i < 150; i++) cases.push({ id: `p${String(i).padStart(3, "0")}`, name: `Paging case ${i}`, tags: i % 10 === 0 ? ["tenth"] : [] });
+  await call("PUT", "/api/benches/paging/cases", { cases });
+  const big = await call("POST", "/api/runs", {
+    bench: "paging", channel: "production", triggered_by: "e2e",
+    notes: "<img src=x onerror=window.__pwned=1> notes stay text", metadata: { git_sha: "abc1234", branch: "main" },
+  });
+  const statuses = ["ok", "ok", "ok", "ok", "cached", "ok", "workflow_failed", "ok", "judge_failed", "skipped"];
+  await call("POST", `/api/runs/${big.id}/results`, {
+    results: cases.map((c, i) => ({
+      case_id: c.id, status: statuses[i % 10],
+      headline_score: ["ok", "cached"].includes(statuses[i % 10]) ? (i * 37 % 101) / 100 : null,
+      duration_ms: 100 + (i * 53) % 900, cost_usd: (i % 7) * 0.001,
+      output: `answer ${i} <script>window.__pwned=1</script>`,
+      error: statuses[i % 10] === "workflow_failed" ? `boom ${i}` : null,
+      dimension_scores: ["ok", "cached"].includes(statuses[i % 10]) ? { accuracy: (i % 5) / 4, tone: 0.5 } : {},
+    })),
+  });
   process.env.ASSAY_E2E_TOKEN = token;
 }

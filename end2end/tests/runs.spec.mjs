@@ -8,8 +8,8 @@ test.describe("run list", () => {
     expect(res.status()).toBe(200);
     const html = await res.text();
     expect(html).toContain('data-testid="runs-table"');
-    expect(html).toContain('href="/runs/61"');
-    expect(html.indexOf('href="/runs/61"')).toBeLessThan(html.indexOf('href="/runs/60"'));
+    expect(html).toContain('href="/runs/62"');
+    expect(html.indexOf('href="/runs/62"')).toBeLessThan(html.indexOf('href="/runs/61"'));
   });
 
   test("a deep link restores its filters and pages stay client-side", async ({ page }) => {
@@ -45,10 +45,10 @@ test.describe("run list", () => {
     const first = await rows(page).locator("td:first-child a").allTextContents();
     await page.getByRole("link", { name: "Older »" }).click();
     await expect(page).toHaveURL(/cursor=/);
-    await expect(rows(page)).toHaveCount(11);
+    await expect(rows(page)).toHaveCount(12);
     const second = await rows(page).locator("td:first-child a").allTextContents();
     const ids = [...first, ...second].map((t) => Number(t.replace("#", "")));
-    expect(new Set(ids).size).toBe(61);
+    expect(new Set(ids).size).toBe(62);
     expect(ids).toEqual([...ids].sort((a, b) => b - a));
     await expect(page.getByRole("link", { name: "« Newest" })).toBeVisible();
   });

@@ -1,0 +1,347 @@
+//! `/runs/{id}`: one run's header, stats and results, with the results' filters, sort and page
+//! in the query string.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::{Form, A};
+use leptos_router::hooks::{use_params_map, use_query_map};
+use serde::{Deserialize, Serialize};
+
+use super::runs::urlencode;
+use crate::domain::format;
+use crate::model::{ResultPage, ResultSummary, Run, RunStats};
+
+/// A run with what its page shows around it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunView {
+    pub run: Run,
+    pub stats: RunStats,
+    /// The run before this one on the same bench and channel.
+    pub previous_on_channel: Option<i64>,
+    /// The latest run of each other channel of the bench: (channel, run id).
+    pub other_channels: Vec<(String, i64)>,
+    pub now_ms: i64,
+}
+
+/// The results table's state, as it stands in the URL.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResultsFilter {
+    pub status: Option<String>,
+    pub verdict: Option<String>,
+    pub tag: Option<String>,
+    pub q: Option<String>,
+    pub sort: Option<String>,
+    pub cursor: Option<String>,
+}
+
+impl ResultsFilter {
+    pub fn to_query(&self, with_cursor: bool) -> String {
+        let mut parts = Vec::new();
+        for (k, v) in [
+            ("status", &self.status),
+            ("verdict", &self.verdict),
+            ("tag", &self.tag),
+            ("q", &self.q),
+            ("sort", &self.sort),
+            ("cursor", if with_cursor { &self.cursor } else { &None }),
+        ] {
+            if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
+                parts.push(format!("{k}={}", urlencode(v)));
+            }
+        }
+        parts.join("&")
+    }
+}
+
+#[server]
+pub async fn get_run_view(id: i64) -> Result<Option<RunView>, ServerFnError> {
+    use crate::server::store::read::RunsQuery;
+    let store = expect_context::<crate::server::store::Store>();
+    let run = match store.get_run(id).await {
+        Ok(run) => run,
+        Err(e) if e.status == axum::http::StatusCode::NOT_FOUND => {
+            if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+                resp.set_status(axum::http::StatusCode::NOT_FOUND);
+            }
+            return Ok(None);
+        }
+        Err(e) => return Err(ServerFnError::new(e.to_string())),
+    };
+    let err = |e: crate::server::error::ApiError| ServerFnError::new(e.to_string());
+    let stats = store.run_stats(id).await.map_err(err)?;
+    let same = store
+        .list_runs(&RunsQuery { bench: Some(run.bench_name.clone()), channel: Some(run.channel.clone()), limit: Some(500), ..Default::default() })
+        .await
+        .map_err(err)?;
+    let previous_on_channel = same.runs.iter().skip_while(|r| r.id != id).nth(1).map(|r| r.id);
+    let bench = store.bench_overviews(Some(&run.bench_name)).await.map_err(err)?;
+    let other_channels = bench
+        .first()
+        .map(|b| b.latest.iter().filter(|l| l.channel != run.channel).map(|l| (l.channel.clone(), l.run_id)).collect())
+        .unwrap_or_default();
+    Ok(Some(RunView { run, stats, previous_on_channel, other_channels, now_ms: crate::server::time::now_ms() }))
+}
+
+#[server]
+pub async fn list_run_results(id: i64, filter: ResultsFilter) -> Result<ResultPage, ServerFnError> {
+    use crate::server::store::read::ResultsQuery;
+    let store = expect_context::<crate::server::store::Store>();
+    let q = ResultsQuery {
+        status: filter.status,
+        verdict: filter.verdict,
+        tag: filter.tag,
+        q: filter.q,
+        sort: filter.sort,
+        limit: Some(100),
+        cursor: filter.cursor,
+    };
+    store.list_results(id, &q).await.map_err(|e| ServerFnError::new(e.to_string()))
+}
+
+#[component]
+pub fn RunPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|s| s.parse::<i64>().ok())));
+    let view_res = Resource::new(move || id.get(), |id| async move {
+        match id {
+            Some(id) => get_run_view(id).await,
+            None => Ok(None),
+        }
+    });
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading run…"</p> }>
+            {move || view_res.get().map(|r| match r {
+                Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                Ok(None) => view! { <NoRun/> }.into_any(),
+                Ok(Some(v)) => view! { <RunBody v=v/> }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn NoRun() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+        resp.set_status(axum::http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <Title text="Run not found · Assay"/>
+        <h1>"Run not found"</h1>
+        <p>"There is no such run. "<a href="/runs">"All runs"</a></p>
+    }
+}
+
+#[component]
+fn RunBody(v: RunView) -> impl IntoView {
+    let RunView { run, stats, previous_on_channel, other_channels, now_ms } = v;
+    let started = format::parse_ts(&run.triggered_at);
+    let duration = match (started, run.completed_at.as_deref().and_then(format::parse_ts)) {
+        (Some(a), Some(b)) => format::duration((b - a).max(0)),
+        (Some(a), None) => format!("{} so far", format::duration((now_ms - a).max(0))),
+        _ => "—".into(),
+    };
+    let judge_href = format!("/scripts/judge/{}/v/{}", urlencode(&run.judge_script_name), run.judge_version_number);
+    let workflow_href = format!("/scripts/workflow/{}/v/{}", urlencode(&run.workflow_script_name), run.workflow_version_number);
+    let meta: Vec<(String, String)> = run
+        .metadata
+        .as_object()
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))).collect())
+        .unwrap_or_default();
+    let sm = run.score_max;
+    let id = run.id;
+    let stale = super::runs::is_stale(&run, now_ms);
+    let dims: Vec<(String, f64)> = stats.dimension_scores.clone().into_iter().collect();
+    view! {
+        <Title text=format!("Run #{} · {} · Assay", run.id, run.bench_name)/>
+        <header class="run-head" data-testid="run-header">
+            <h1>{format!("Run #{}", run.id)}" "<span class="muted">{format!("{} · {}", run.bench_name, run.channel)}</span></h1>
+            <div class="facts">
+                <span class=format!("badge run-{}", run.status)>{run.status.clone()}</span>
+                {stale.then(|| view! { <span class="badge stale">"stale"</span> })}
+                <span>"workflow "<a href=workflow_href>{format!("{} v{}", run.workflow_script_name, run.workflow_version_number)}</a></span>
+                <span>"judge "<a href=judge_href data-testid="judge-link">{format!("{} v{}", run.judge_script_name, run.judge_version_number)}</a></span>
+                <span>{format!("{} by {}", format::short_ts(&run.triggered_at), run.triggered_by.clone().unwrap_or_else(|| "—".into()))}</span>
+                <span>{duration}</span>
+                {run.model.clone().map(|m| view! { <span>{format!("model {m}")}{run.temperature.map(|t| format!(" · t={t}"))}</span> })}
+                <span>{format!("mode {}", run.mode)}</span>
+            </div>
+            {run.notes.clone().map(|n| view! { <p class="notes" data-testid="run-notes">{n}</p> })}
+            {run.error.clone().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            {(!meta.is_empty()).then(|| view! {
+                <dl class="meta">{meta.into_iter().map(|(k, v)| view! {
+                    <div><dt>{k.clone()}</dt><dd><a href=format!("/runs?meta.{}={}", urlencode(&k), urlencode(&v))>{v.clone()}</a></dd></div>
+                }).collect_view()}</dl>
+            })}
+            <nav class="compare-links" aria-label="Compare">
+                {previous_on_channel.map(|p| view! { <a href=format!("/compare?a={p}&b={id}")>{format!("vs previous on {} (#{p})", run.channel)}</a> })}
+                {other_channels.into_iter().map(|(c, r)| view! { <a href=format!("/compare?a={r}&b={id}")>{format!("vs latest on {c} (#{r})")}</a> }).collect_view()}
+            </nav>
+        </header>
+        <section class="cards" aria-label="Stats" data-testid="run-stats">
+            <Card label="Mean score" value=format::score(stats.avg_score, sm)/>
+            <Card label="Pass rate" value=format::percent(stats.pass_rate)/>
+            <Card label="Passed" value=stats.passed.to_string()/>
+            <Card label="Failed" value=stats.failed.to_string()/>
+            <Card label="Errored" value=stats.errored.to_string()/>
+            <Card label="Skipped" value=stats.skipped.to_string()/>
+            <Card label="Missing" value=stats.missing.to_string()/>
+            <Card label="p50 latency" value=stats.p50_latency_ms.map(format::duration).unwrap_or_else(|| "—".into())/>
+            <Card label="p95 latency" value=stats.p95_latency_ms.map(format::duration).unwrap_or_else(|| "—".into())/>
+            <Card label="Tokens" value=stats.total_tokens.to_string()/>
+            <Card label="Cost" value=format::usd(stats.total_cost)/>
+            <Card label="Cache hits" value=run.cache_hit_cases.to_string()/>
+        </section>
+        {(!dims.is_empty()).then(|| view! {
+            <section aria-label="Dimension scores" class="dims">
+                <h2>"Dimensions"</h2>
+                <table class="grid compact" data-testid="dimension-table">
+                    <tbody>{dims.into_iter().map(|(d, s)| {
+                        let pct = (s / sm * 100.0).clamp(0.0, 100.0);
+                        view! { <tr><td>{d}</td><td class="num">{format::score(Some(s), sm)}</td>
+                            <td><div class="meter"><span style=format!("width:{pct:.1}%")></span></div></td></tr> }
+                    }).collect_view()}</tbody>
+                </table>
+            </section>
+        })}
+        <ResultsSection id=id score_max=sm/>
+    }
+}
+
+#[component]
+fn Card(label: &'static str, value: String) -> impl IntoView {
+    view! { <div class="card"><div class="label">{label}</div><div class="value">{value}</div></div> }
+}
+
+fn results_filter(q: &leptos_router::params::ParamsMap) -> ResultsFilter {
+    let get = |k: &str| q.get(k).filter(|v| !v.is_empty());
+    ResultsFilter { status: get("status"), verdict: get("verdict"), tag: get("tag"), q: get("q"), sort: get("sort"), cursor: get("cursor") }
+}
+
+#[component]
+fn ResultsSection(id: i64, score_max: f64) -> impl IntoView {
+    let query = use_query_map();
+    let filter = Memo::new(move |_| query.with(results_filter));
+    let page = Resource::new(move || filter.get(), move |f| list_run_results(id, f));
+    let value = move |f: fn(&ResultsFilter) -> Option<String>| move || f(&filter.get()).unwrap_or_default();
+    let base = format!("/runs/{id}");
+    let sort_link = move |key: &'static str, label: &'static str| {
+        let base = base.clone();
+        move || {
+            let f = filter.get();
+            let next = match f.sort.as_deref() {
+                Some(s) if s == key => format!("-{key}"),
+                _ => key.to_string(),
+            };
+            let mut g = f.clone();
+            g.sort = Some(next);
+            g.cursor = None;
+            let arrow = match f.sort.as_deref() {
+                Some(s) if s == key => " ↑",
+                Some(s) if s.strip_prefix('-') == Some(key) => " ↓",
+                _ => "",
+            };
+            view! { <a href=format!("{base}?{}", g.to_query(false))>{format!("{label}{arrow}")}</a> }
+        }
+    };
+    let select = move |name: &'static str, options: &'static [&'static str], get: fn(&ResultsFilter) -> Option<String>| {
+        view! {
+            <select name=name prop:value=move || get(&filter.get()).unwrap_or_default()>
+                <option value="">"any"</option>
+                {options.iter().map(move |o| view! { <option value=*o selected=move || get(&filter.get()).as_deref() == Some(*o)>{*o}</option> }).collect_view()}
+            </select>
+        }
+    };
+    view! {
+        <section aria-label="Results">
+            <h2>"Results"</h2>
+            <Form method="GET" action=format!("/runs/{id}") attr:class="filters" attr:aria-label="Filter results">
+                <label>"Status" {select("status", &["ok", "cached", "workflow_failed", "judge_failed", "skipped"], |f| f.status.clone())}</label>
+                <label>"Verdict" {select("verdict", &["pass", "fail", "error", "none"], |f| f.verdict.clone())}</label>
+                <label>"Tag" <input name="tag" value=value(|f| f.tag.clone()) prop:value=value(|f| f.tag.clone())/></label>
+                <label>"Search" <input type="search" name="q" value=value(|f| f.q.clone()) prop:value=value(|f| f.q.clone()) placeholder="case, output, error"/></label>
+                <input type="hidden" name="sort" value=value(|f| f.sort.clone())/>
+                <button type="submit">"Apply"</button>
+                <A href=format!("/runs/{id}") attr:class="reset">"Reset"</A>
+            </Form>
+            <table class="grid" data-testid="results-table">
+                <thead><tr>
+                    <th>"Case"</th><th>"Status"</th><th>"Verdict"</th>
+                    <th class="num">{sort_link("score", "Score")}</th>
+                    <th class="num">{sort_link("latency", "Latency")}</th>
+                    <th class="num">{sort_link("cost", "Cost")}</th>
+                    <th class="num">"Tokens"</th><th>"Output"</th>
+                </tr></thead>
+                <Transition fallback=|| view! { <tbody><tr><td colspan="8" class="muted">"Loading…"</td></tr></tbody> }>
+                    {move || page.get().map(|r| match r {
+                        Err(e) => view! { <tbody><tr><td colspan="8" class="error">{e.to_string()}</td></tr></tbody> }.into_any(),
+                        Ok(p) => {
+                            let rows = p.results;
+                            let empty = rows.is_empty();
+                            view! {
+                                <tbody>
+                                    {empty.then(|| view! { <tr><td colspan="8" class="muted" data-testid="results-empty">"No results match."</td></tr> })}
+                                    {rows.into_iter().map(|r| view! { <ResultRow r=r run_id=id score_max=score_max/> }).collect_view()}
+                                </tbody>
+                            }.into_any()
+                        }
+                    })}
+                </Transition>
+            </table>
+            <Transition fallback=|| ()>
+                {move || page.get().and_then(|r| r.ok()).map(|p| {
+                    let f = filter.get();
+                    let next = p.next_cursor.map(|c| {
+                        let mut g = f.clone();
+                        g.cursor = Some(c);
+                        format!("/runs/{id}?{}", g.to_query(true))
+                    });
+                    let first = f.cursor.is_some().then(|| format!("/runs/{id}?{}", f.to_query(false)));
+                    view! {
+                        <nav class="pager" aria-label="Result pages">
+                            {first.map(|h| view! { <a href=h>"« First"</a> })}
+                            {next.map(|h| view! { <a href=h rel="next">"Next »"</a> })}
+                        </nav>
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn ResultRow(r: ResultSummary, run_id: i64, score_max: f64) -> impl IntoView {
+    let href = if r.epoch == 1 {
+        format!("/runs/{run_id}/cases/{}", urlencode(&r.case_id))
+    } else {
+        format!("/runs/{run_id}/cases/{}?epoch={}", urlencode(&r.case_id), r.epoch)
+    };
+    let label = r.case_name.clone().unwrap_or_else(|| r.case_id.clone());
+    let verdict = r.verdict.clone().unwrap_or_else(|| "—".into());
+    view! {
+        <tr data-testid="result-row">
+            <td><a href=href title=r.case_id.clone()>{label}</a>
+                {(r.epoch > 1).then(|| view! { <span class="tag">{format!("epoch {}", r.epoch)}</span> })}</td>
+            <td><span class=format!("st st-{}", r.status)>{r.status.clone()}</span></td>
+            <td><span class=format!("verdict v-{verdict}")>{verdict.clone()}</span></td>
+            <td class="num">{format::score(r.headline_score, score_max)}</td>
+            <td class="num">{r.duration_ms.map(format::duration).unwrap_or_else(|| "—".into())}</td>
+            <td class="num">{format::usd(r.cost_usd)}</td>
+            <td class="num">{r.tokens_used}</td>
+            <td class="preview">{r.error.clone().map(|e| view! { <span class="error">{e}</span> })}
+                {r.output_preview.clone()}</td>
+        </tr>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_filter_round_trips_through_the_query() {
+        let f = ResultsFilter { status: Some("ok".into()), q: Some("50% off".into()), sort: Some("-score".into()), cursor: Some("ab".into()), ..Default::default() };
+        assert_eq!(f.to_query(false), "status=ok&q=50%25%20off&sort=-score");
+        assert_eq!(f.to_query(true), "status=ok&q=50%25%20off&sort=-score&cursor=ab");
+    }
+}
