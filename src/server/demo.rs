@@ -246,14 +246,14 @@ fn workflow_version(spec: &BenchSpec, v: usize, flavor: &Flavor, channels: &[&st
              return llm.answer(plan, temperature={:.1})\n",
             spec.workflow,
             spec.workflow,
-            0.1 * v as f64
+            v as f64 / 10.0
         ),
         language: Some("python".into()),
         label: Some(format!("v{v}: {}", flavor.model)),
         published_by: Some(["lee@example.com", "ana@example.com"][v % 2].into()),
         model: Some(flavor.model.into()),
         system_prompt: Some(format!("You are a careful assistant for {}. Follow policy.", spec.name)),
-        temperature: Some(0.1 * v as f64),
+        temperature: Some(v as f64 / 10.0),
         config: Some(json!({"max_steps": 10 + v, "tools": ["lookup_order", "issue_refund", "search_kb"]})),
         channels: channels.iter().map(|c| c.to_string()).collect(),
     }
