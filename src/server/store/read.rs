@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::Value;
 
 use super::benches::BenchRow;
+use super::results::{ResultRow, RESULT_SELECT};
 use super::runs::{RunRow, RUN_SELECT};
 use super::Store;
 use crate::args;
@@ -493,67 +494,25 @@ impl Store {
     /// One run's results with everything the seed's `BenchResult` carries (outputs included),
     /// in id order after `after_id`: the pages `/bench-runs/{id}/results` streams.
     pub async fn seed_results_page(&self, run_id: i64, after_id: i64, limit: i64) -> ApiResult<Vec<Value>> {
-        #[derive(sqlx::FromRow)]
-        struct SeedRow {
-            id: i64,
-            run_id: i64,
-            case_id: String,
-            case_name: Option<String>,
-            epoch: i64,
-            status: String,
-            verdict: Option<String>,
-            headline_score: Option<f64>,
-            score: Option<String>,
-            cost_usd: f64,
-            workflow_cost_usd: Option<f64>,
-            judge_cost_usd: Option<f64>,
-            duration_ms: Option<i64>,
-            tokens_used: i64,
-            cache_hit: bool,
-            input_hash: Option<String>,
-            error: Option<String>,
-            workflow_execution_id: Option<String>,
-            judge_execution_id: Option<String>,
-            created_at: i64,
-            workflow_output: Option<String>,
-        }
         let rows = self
             .db
-            .all::<SeedRow>(
-                "SELECT r.id, r.run_id, r.case_id, r.case_name, r.epoch, r.status, r.verdict, r.headline_score, r.score, \
-                 r.cost_usd, r.workflow_cost_usd, r.judge_cost_usd, r.duration_ms, r.tokens_used, r.cache_hit, \
-                 r.input_hash, r.error, r.workflow_execution_id, r.judge_execution_id, r.created_at, o.workflow_output \
-                 FROM results r LEFT JOIN result_outputs o ON o.result_id = r.id \
-                 WHERE r.run_id = $1 AND r.id > $2 ORDER BY r.id LIMIT $3",
+            .all::<ResultRow>(
+                &format!("{RESULT_SELECT} WHERE r.run_id = $1 AND r.id > $2 ORDER BY r.id LIMIT $3"),
                 args![run_id, after_id, limit],
             )
             .await?;
         Ok(rows
             .into_iter()
             .map(|r| {
-                serde_json::json!({
-                    "id": r.id,
-                    "bench_run_id": r.run_id,
-                    "case_id": r.case_id,
-                    "case_name": r.case_name,
-                    "epoch": r.epoch,
-                    "status": r.status,
-                    "verdict": r.verdict,
-                    "headline_score": r.headline_score,
-                    "score": super::text_json(r.score),
-                    "cost_usd": r.cost_usd,
-                    "workflow_cost_usd": r.workflow_cost_usd,
-                    "judge_cost_usd": r.judge_cost_usd,
-                    "duration_ms": r.duration_ms,
-                    "tokens_used": r.tokens_used,
-                    "cache_hit": r.cache_hit,
-                    "input_hash": r.input_hash,
-                    "error": r.error,
-                    "workflow_execution_id": r.workflow_execution_id,
-                    "judge_execution_id": r.judge_execution_id,
-                    "created_at": fmt_ms(r.created_at),
-                    "workflow_output": super::text_json(r.workflow_output),
-                })
+                // The seed's BenchResult: every column, without the parts read one result at a time.
+                let mut v = serde_json::to_value(r.into_detail(Vec::new(), BTreeMap::new(), Default::default()))
+                    .expect("a result serialises");
+                if let Some(o) = v.as_object_mut() {
+                    for k in ["scorer_results", "dimension_scores", "trace"] {
+                        o.remove(k);
+                    }
+                }
+                v
             })
             .collect())
     }

@@ -553,8 +553,14 @@ async fn apply_delta(tx: &mut Tx, run: &RunRow, d: &AggSums, now: i64) -> ApiRes
     Ok(())
 }
 
+/// Every column of a result row, with its output body.
+pub(crate) const RESULT_SELECT: &str = "SELECT r.id, r.run_id, r.case_id, r.case_name, r.epoch, r.status, r.verdict, \
+     r.headline_score, r.duration_ms, r.input_tokens, r.output_tokens, r.tool_tokens, r.tokens_used, r.workflow_cost_usd, \
+     r.judge_cost_usd, r.cost_usd, r.cache_hit, r.input_hash, r.workflow_execution_id, r.judge_execution_id, r.created_at, \
+     r.error, r.score, o.workflow_output FROM results r LEFT JOIN result_outputs o ON o.result_id = r.id";
+
 #[derive(sqlx::FromRow)]
-struct ResultRow {
+pub(crate) struct ResultRow {
     id: i64,
     run_id: i64,
     case_id: String,
@@ -612,6 +618,45 @@ struct CallRow {
     duration_ms: Option<i64>,
 }
 
+impl ResultRow {
+    pub fn into_detail(
+        self,
+        scorer_results: Vec<ScorerResult>,
+        dimension_scores: BTreeMap<String, f64>,
+        trace: Trace,
+    ) -> ResultDetail {
+        ResultDetail {
+            id: self.id,
+            bench_run_id: self.run_id,
+            case_id: self.case_id,
+            case_name: self.case_name,
+            epoch: self.epoch,
+            status: self.status,
+            verdict: self.verdict,
+            headline_score: self.headline_score,
+            score: text_json(self.score),
+            workflow_output: text_json(self.workflow_output),
+            error: self.error,
+            duration_ms: self.duration_ms,
+            input_tokens: self.input_tokens,
+            output_tokens: self.output_tokens,
+            tool_tokens: self.tool_tokens,
+            tokens_used: self.tokens_used,
+            workflow_cost_usd: self.workflow_cost_usd,
+            judge_cost_usd: self.judge_cost_usd,
+            cost_usd: self.cost_usd,
+            cache_hit: self.cache_hit,
+            input_hash: self.input_hash,
+            workflow_execution_id: self.workflow_execution_id,
+            judge_execution_id: self.judge_execution_id,
+            created_at: fmt_ms(self.created_at),
+            scorer_results,
+            dimension_scores,
+            trace,
+        }
+    }
+}
+
 impl Store {
     pub async fn ingest_results(&self, run_id: i64, results: Vec<ResultInput>) -> ApiResult<IngestCounts> {
         let mut tx = self.db.begin().await?;
@@ -625,12 +670,7 @@ impl Store {
         let r = self
             .db
             .opt::<ResultRow>(
-                "SELECT r.id, r.run_id, r.case_id, r.case_name, r.epoch, r.status, r.verdict, r.headline_score, \
-                 r.duration_ms, r.input_tokens, r.output_tokens, r.tool_tokens, r.tokens_used, r.workflow_cost_usd, \
-                 r.judge_cost_usd, r.cost_usd, r.cache_hit, r.input_hash, r.workflow_execution_id, \
-                 r.judge_execution_id, r.created_at, r.error, r.score, o.workflow_output \
-                 FROM results r LEFT JOIN result_outputs o ON o.result_id = r.id \
-                 WHERE r.run_id = $1 AND r.case_id = $2 AND r.epoch = $3",
+                &format!("{RESULT_SELECT} WHERE r.run_id = $1 AND r.case_id = $2 AND r.epoch = $3"),
                 args![run_id, case_id, epoch],
             )
             .await?
@@ -698,35 +738,7 @@ impl Store {
                 duration_ms: c.duration_ms,
             })
             .collect();
-        Ok(ResultDetail {
-            id: r.id,
-            bench_run_id: r.run_id,
-            case_id: r.case_id,
-            case_name: r.case_name,
-            epoch: r.epoch,
-            status: r.status,
-            verdict: r.verdict,
-            headline_score: r.headline_score,
-            score: text_json(r.score),
-            workflow_output: text_json(r.workflow_output),
-            error: r.error,
-            duration_ms: r.duration_ms,
-            input_tokens: r.input_tokens,
-            output_tokens: r.output_tokens,
-            tool_tokens: r.tool_tokens,
-            tokens_used: r.tokens_used,
-            workflow_cost_usd: r.workflow_cost_usd,
-            judge_cost_usd: r.judge_cost_usd,
-            cost_usd: r.cost_usd,
-            cache_hit: r.cache_hit,
-            input_hash: r.input_hash,
-            workflow_execution_id: r.workflow_execution_id,
-            judge_execution_id: r.judge_execution_id,
-            created_at: fmt_ms(r.created_at),
-            scorer_results: scorers,
-            dimension_scores,
-            trace: Trace { steps, tool_calls },
-        })
+        Ok(r.into_detail(scorers, dimension_scores, Trace { steps, tool_calls }))
     }
 }
 
