@@ -101,12 +101,7 @@ fn HomePage() -> impl IntoView {
 
 #[component]
 fn NotFound() -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    {
-        if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
-            resp.set_status(axum::http::StatusCode::NOT_FOUND);
-        }
-    }
+    crate::pages::respond_not_found();
     view! {
         <Title text="Not found · Assay"/>
         <h1>"Not found"</h1>

@@ -59,12 +59,7 @@ pub async fn get_run_view(id: i64) -> Result<Option<RunView>, ServerFnError> {
     let store = expect_context::<crate::server::store::Store>();
     let run = match store.get_run(id).await {
         Ok(run) => run,
-        Err(e) if e.status == axum::http::StatusCode::NOT_FOUND => {
-            if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
-                resp.set_status(axum::http::StatusCode::NOT_FOUND);
-            }
-            return Ok(None);
-        }
+        Err(e) if e.status == axum::http::StatusCode::NOT_FOUND => return Ok(None),
         Err(e) => return Err(ServerFnError::new(e.to_string())),
     };
     let err = |e: crate::server::error::ApiError| ServerFnError::new(e.to_string());
@@ -121,10 +116,7 @@ pub fn RunPage() -> impl IntoView {
 
 #[component]
 fn NoRun() -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
-        resp.set_status(axum::http::StatusCode::NOT_FOUND);
-    }
+    super::respond_not_found();
     view! {
         <Title text="Run not found · Assay"/>
         <h1>"Run not found"</h1>
