@@ -5,7 +5,8 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
-use crate::model::BenchSummary;
+use crate::domain::format;
+use crate::model::BenchOverview;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -57,11 +58,11 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Benches with their case and run counts, for the home page.
+/// Benches with their case count and latest run per channel, for the home page.
 #[server]
-pub async fn list_benches() -> Result<Vec<BenchSummary>, ServerFnError> {
+pub async fn list_benches() -> Result<Vec<BenchOverview>, ServerFnError> {
     let store = expect_context::<crate::server::store::Store>();
-    store.bench_summaries().await.map_err(|e| ServerFnError::new(e.message))
+    store.bench_overviews(None).await.map_err(|e| ServerFnError::new(e.message))
 }
 
 #[component]
@@ -81,21 +82,39 @@ fn HomePage() -> impl IntoView {
                 }.into_any(),
                 Ok(list) => view! {
                     <table class="grid" data-testid="bench-table">
-                        <thead><tr><th>"Bench"</th><th class="num">"Cases"</th><th class="num">"Runs"</th></tr></thead>
+                        <thead><tr><th>"Bench"</th><th class="num">"Cases"</th><th class="num">"Runs"</th><th>"Latest run per channel"</th></tr></thead>
                         <tbody>
-                            {list.into_iter().map(|b| view! {
-                                <tr>
-                                    <td><span class="name">{b.name}</span>
-                                        <span class="muted desc">{b.description.unwrap_or_default()}</span></td>
-                                    <td class="num">{b.case_count}</td>
-                                    <td class="num">{b.run_count}</td>
-                                </tr>
-                            }).collect_view()}
+                            {list.into_iter().map(|b| view! { <BenchRow b=b/> }).collect_view()}
                         </tbody>
                     </table>
                 }.into_any(),
             })}
         </Suspense>
+    }
+}
+
+#[component]
+fn BenchRow(b: BenchOverview) -> impl IntoView {
+    let sm = b.bench.score_max;
+    let runs_href = format!("/runs?bench={}", crate::pages::runs::urlencode(&b.bench.name));
+    view! {
+        <tr>
+            <td><a class="name" href=runs_href>{b.bench.name.clone()}</a>
+                <span class="muted desc">{b.bench.description.clone().unwrap_or_default()}</span></td>
+            <td class="num">{b.bench.case_count}</td>
+            <td class="num">{b.run_count}</td>
+            <td><ul class="latest">{b.latest.into_iter().map(|l| view! {
+                <li data-testid="latest-run">
+                    <span class="channel">{l.channel.clone()}</span>
+                    <a href=format!("/runs/{}", l.run_id)>{format!("#{}", l.run_id)}</a>
+                    <span class=format!("badge run-{}", l.status)>{l.status.clone()}</span>
+                    <span title="mean score">{format::score(l.mean_headline_score, sm)}</span>
+                    <span title="pass rate">{format::percent(l.pass_rate)}</span>
+                    <span title="cost">{format::usd(l.total_cost_usd)}</span>
+                    <span class="muted">{format::short_ts(&l.triggered_at)}</span>
+                </li>
+            }).collect_view()}</ul></td>
+        </tr>
     }
 }
 

@@ -20,6 +20,10 @@ test.describe("app shell", () => {
     await expect(table.getByText("support-refunds")).toBeVisible();
     await expect(table.getByRole("cell", { name: /support-refunds/ })).toContainText("<script>");
     expect(await page.evaluate(() => window.__pwned)).toBeUndefined();
+    // The latest run of each channel, linked.
+    const latest = table.getByRole("row").filter({ hasText: "support-refunds" }).getByTestId("latest-run");
+    await expect(latest).toHaveCount(3);
+    await expect(latest.filter({ hasText: "canary" }).getByRole("link")).toHaveAttribute("href", /^\/runs\/\d+$/);
     await expect(table.getByRole("row").filter({ hasText: "support-refunds" }).getByRole("cell").nth(1)).toHaveText("3");
     expect(errors).toEqual([]);
   });

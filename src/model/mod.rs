@@ -240,15 +240,6 @@ pub struct ErrorDetail {
     pub field: Option<String>,
 }
 
-/// A bench with the numbers the home page needs.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct BenchSummary {
-    pub name: String,
-    pub description: Option<String>,
-    pub case_count: i64,
-    pub run_count: i64,
-}
 
 /// One row of a run's results list: no trace, a short output preview.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

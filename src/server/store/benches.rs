@@ -306,26 +306,3 @@ impl Store {
     }
 }
 
-impl Store {
-    /// Every bench with its case and run counts, by name.
-    pub async fn bench_summaries(&self) -> ApiResult<Vec<crate::model::BenchSummary>> {
-        Ok(self
-            .db
-            .all::<(String, Option<String>, i64, i64)>(
-                "SELECT b.name, b.description, \
-                 (SELECT COUNT(*) FROM cases c WHERE c.bench_id = b.id), \
-                 (SELECT COUNT(*) FROM runs r WHERE r.bench_id = b.id) \
-                 FROM benches b ORDER BY b.name",
-                vec![],
-            )
-            .await?
-            .into_iter()
-            .map(|(name, description, case_count, run_count)| crate::model::BenchSummary {
-                name,
-                description,
-                case_count,
-                run_count,
-            })
-            .collect())
-    }
-}
