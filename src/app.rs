@@ -96,7 +96,7 @@ fn HomePage() -> impl IntoView {
 #[component]
 fn BenchRow(b: BenchOverview) -> impl IntoView {
     let sm = b.bench.score_max;
-    let runs_href = format!("/runs?bench={}", crate::pages::runs::urlencode(&b.bench.name));
+    let runs_href = format!("/runs?bench={}", crate::model::query::urlencode(&b.bench.name));
     view! {
         <tr>
             <td><a class="name" href=runs_href>{b.bench.name.clone()}</a>

@@ -7,8 +7,8 @@ use leptos_router::components::{Form, A};
 use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 
-use super::runs::urlencode;
 use crate::domain::format;
+use crate::model::query::{urlencode, version_href, ResultsQuery};
 use crate::model::{ResultPage, ResultSummary, Run, RunStats};
 
 /// A run with what its page shows around it.
@@ -23,39 +23,8 @@ pub struct RunView {
     pub now_ms: i64,
 }
 
-/// The results table's state, as it stands in the URL.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct ResultsFilter {
-    pub status: Option<String>,
-    pub verdict: Option<String>,
-    pub tag: Option<String>,
-    pub q: Option<String>,
-    pub sort: Option<String>,
-    pub cursor: Option<String>,
-}
-
-impl ResultsFilter {
-    pub fn to_query(&self, with_cursor: bool) -> String {
-        let mut parts = Vec::new();
-        for (k, v) in [
-            ("status", &self.status),
-            ("verdict", &self.verdict),
-            ("tag", &self.tag),
-            ("q", &self.q),
-            ("sort", &self.sort),
-            ("cursor", if with_cursor { &self.cursor } else { &None }),
-        ] {
-            if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
-                parts.push(format!("{k}={}", urlencode(v)));
-            }
-        }
-        parts.join("&")
-    }
-}
-
 #[server]
 pub async fn get_run_view(id: i64) -> Result<Option<RunView>, ServerFnError> {
-    use crate::server::store::read::RunsQuery;
     let store = expect_context::<crate::server::store::Store>();
     let run = match store.get_run(id).await {
         Ok(run) => run,
@@ -65,7 +34,7 @@ pub async fn get_run_view(id: i64) -> Result<Option<RunView>, ServerFnError> {
     let err = |e: crate::server::error::ApiError| ServerFnError::new(e.to_string());
     let stats = store.run_stats(id).await.map_err(err)?;
     let same = store
-        .list_runs(&RunsQuery { bench: Some(run.bench_name.clone()), channel: Some(run.channel.clone()), limit: Some(500), ..Default::default() })
+        .list_runs(&crate::model::query::RunsQuery { bench: Some(run.bench_name.clone()), channel: Some(run.channel.clone()), limit: Some(500), ..Default::default() })
         .await
         .map_err(err)?;
     let previous_on_channel = same.runs.iter().skip_while(|r| r.id != id).nth(1).map(|r| r.id);
@@ -78,18 +47,9 @@ pub async fn get_run_view(id: i64) -> Result<Option<RunView>, ServerFnError> {
 }
 
 #[server]
-pub async fn list_run_results(id: i64, filter: ResultsFilter) -> Result<ResultPage, ServerFnError> {
-    use crate::server::store::read::ResultsQuery;
+pub async fn list_run_results(id: i64, filter: ResultsQuery) -> Result<ResultPage, ServerFnError> {
     let store = expect_context::<crate::server::store::Store>();
-    let q = ResultsQuery {
-        status: filter.status,
-        verdict: filter.verdict,
-        tag: filter.tag,
-        q: filter.q,
-        sort: filter.sort,
-        limit: Some(100),
-        cursor: filter.cursor,
-    };
+    let q = ResultsQuery { limit: Some(100), ..filter };
     store.list_results(id, &q).await.map_err(|e| ServerFnError::new(e.to_string()))
 }
 
@@ -127,14 +87,9 @@ fn NoRun() -> impl IntoView {
 #[component]
 fn RunBody(v: RunView) -> impl IntoView {
     let RunView { run, stats, previous_on_channel, other_channels, now_ms } = v;
-    let started = format::parse_ts(&run.triggered_at);
-    let duration = match (started, run.completed_at.as_deref().and_then(format::parse_ts)) {
-        (Some(a), Some(b)) => format::duration((b - a).max(0)),
-        (Some(a), None) => format!("{} so far", format::duration((now_ms - a).max(0))),
-        _ => "—".into(),
-    };
-    let judge_href = format!("/scripts/judge/{}/v/{}", urlencode(&run.judge_script_name), run.judge_version_number);
-    let workflow_href = format!("/scripts/workflow/{}/v/{}", urlencode(&run.workflow_script_name), run.workflow_version_number);
+    let duration = super::runs::run_duration(&run, now_ms);
+    let judge_href = version_href("judge", &run.judge_script_name, run.judge_version_number);
+    let workflow_href = version_href("workflow", &run.workflow_script_name, run.workflow_version_number);
     let meta: Vec<(String, String)> = run
         .metadata
         .as_object()
@@ -205,9 +160,10 @@ fn Card(label: &'static str, value: String) -> impl IntoView {
     view! { <div class="card"><div class="label">{label}</div><div class="value">{value}</div></div> }
 }
 
-fn results_filter(q: &leptos_router::params::ParamsMap) -> ResultsFilter {
-    let get = |k: &str| q.get(k).filter(|v| !v.is_empty());
-    ResultsFilter { status: get("status"), verdict: get("verdict"), tag: get("tag"), q: get("q"), sort: get("sort"), cursor: get("cursor") }
+/// The results table's state from the page URL (the page size is the page's, not the URL's).
+fn results_filter(q: &leptos_router::params::ParamsMap) -> ResultsQuery {
+    ResultsQuery::from_pairs(q.into_iter().filter(|(k, _)| k.as_ref() != "limit").map(|(k, v)| (k.as_ref(), v)))
+        .unwrap_or_default()
 }
 
 #[component]
@@ -215,7 +171,7 @@ fn ResultsSection(id: i64, score_max: f64) -> impl IntoView {
     let query = use_query_map();
     let filter = Memo::new(move |_| query.with(results_filter));
     let page = Resource::new(move || filter.get(), move |f| list_run_results(id, f));
-    let value = move |f: fn(&ResultsFilter) -> Option<String>| move || f(&filter.get()).unwrap_or_default();
+    let value = move |f: fn(&ResultsQuery) -> Option<String>| move || f(&filter.get()).unwrap_or_default();
     let base = format!("/runs/{id}");
     let sort_link = move |key: &'static str, label: &'static str| {
         let base = base.clone();
@@ -236,7 +192,7 @@ fn ResultsSection(id: i64, score_max: f64) -> impl IntoView {
             view! { <a href=format!("{base}?{}", g.to_query(false))>{format!("{label}{arrow}")}</a> }
         }
     };
-    let select = move |name: &'static str, options: &'static [&'static str], get: fn(&ResultsFilter) -> Option<String>| {
+    let select = move |name: &'static str, options: &'static [&'static str], get: fn(&ResultsQuery) -> Option<String>| {
         view! {
             <select name=name prop:value=move || get(&filter.get()).unwrap_or_default()>
                 <option value="">"any"</option>
@@ -323,17 +279,5 @@ fn ResultRow(r: ResultSummary, run_id: i64, score_max: f64) -> impl IntoView {
             <td class="preview">{r.error.clone().map(|e| view! { <span class="error">{e}</span> })}
                 {r.output_preview.clone()}</td>
         </tr>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn results_filter_round_trips_through_the_query() {
-        let f = ResultsFilter { status: Some("ok".into()), q: Some("50% off".into()), sort: Some("-score".into()), cursor: Some("ab".into()), ..Default::default() };
-        assert_eq!(f.to_query(false), "status=ok&q=50%25%20off&sort=-score");
-        assert_eq!(f.to_query(true), "status=ok&q=50%25%20off&sort=-score&cursor=ab");
     }
 }

@@ -7,65 +7,11 @@ use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::format;
+use crate::model::query::{version_href, RunsQuery};
 use crate::model::{Run, RunPage};
 
 /// Runs `running` with no result for this long are marked stale.
 pub const STALE_MS: i64 = 30 * 60 * 1000;
-
-/// The filters of the run list, as they stand in the URL.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct RunsFilter {
-    pub bench: Option<String>,
-    pub channel: Option<String>,
-    pub status: Option<String>,
-    pub triggered_by: Option<String>,
-    pub q: Option<String>,
-    /// `meta.KEY=value` pairs.
-    #[serde(default)]
-    pub meta: Vec<(String, String)>,
-    pub cursor: Option<String>,
-}
-
-impl RunsFilter {
-    /// The query string of these filters (without the cursor unless `with_cursor`).
-    pub fn to_query(&self, with_cursor: bool) -> String {
-        let mut pairs: Vec<(String, String)> = Vec::new();
-        let mut push = |k: &str, v: &Option<String>| {
-            if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
-                pairs.push((k.to_string(), v.clone()));
-            }
-        };
-        push("bench", &self.bench);
-        push("channel", &self.channel);
-        push("status", &self.status);
-        push("triggered_by", &self.triggered_by);
-        push("q", &self.q);
-        if with_cursor {
-            push("cursor", &self.cursor);
-        }
-        for (k, v) in &self.meta {
-            pairs.push((format!("meta.{k}"), v.clone()));
-        }
-        pairs
-            .iter()
-            .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
-            .collect::<Vec<_>>()
-            .join("&")
-    }
-}
-
-/// Percent-encode a query component.
-pub fn urlencode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
 
 /// One page of runs plus the server's clock, so staleness renders the same on both sides.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -76,37 +22,17 @@ pub struct RunsPageData {
 
 // JSON in: the filter holds a list of metadata pairs, which form encoding cannot carry.
 #[server(input = leptos::server_fn::codec::Json)]
-pub async fn list_runs_page(filter: RunsFilter) -> Result<RunsPageData, ServerFnError> {
-    use crate::server::store::read::RunsQuery;
+pub async fn list_runs_page(filter: RunsQuery) -> Result<RunsPageData, ServerFnError> {
     let store = expect_context::<crate::server::store::Store>();
-    let q = RunsQuery {
-        bench: filter.bench,
-        channel: filter.channel,
-        status: filter.status,
-        triggered_by: filter.triggered_by,
-        q: filter.q,
-        meta: filter.meta,
-        limit: Some(50),
-        cursor: filter.cursor,
-    };
+    let q = RunsQuery { limit: Some(50), ..filter };
     let page = store.list_runs(&q).await.map_err(|e| ServerFnError::new(e.to_string()))?;
     Ok(RunsPageData { page, now_ms: crate::server::time::now_ms() })
 }
 
-fn filter_from_query(q: &leptos_router::params::ParamsMap) -> RunsFilter {
-    let get = |k: &str| q.get(k).filter(|v| !v.is_empty());
-    RunsFilter {
-        bench: get("bench"),
-        channel: get("channel"),
-        status: get("status"),
-        triggered_by: get("triggered_by"),
-        q: get("q"),
-        meta: q
-            .into_iter()
-            .filter_map(|(k, v)| k.strip_prefix("meta.").filter(|k| !k.is_empty()).map(|k| (k.to_string(), v.to_string())))
-            .collect(),
-        cursor: get("cursor"),
-    }
+/// The run list's filters from the page URL (the page size is the page's, not the URL's).
+pub(crate) fn filter_from_query(q: &leptos_router::params::ParamsMap) -> RunsQuery {
+    RunsQuery::from_pairs(q.into_iter().filter(|(k, _)| k.as_ref() != "limit").map(|(k, v)| (k.as_ref(), v)))
+        .unwrap_or_default()
 }
 
 #[component]
@@ -114,7 +40,7 @@ pub fn RunsPage() -> impl IntoView {
     let query = use_query_map();
     let filter = Memo::new(move |_| query.with(filter_from_query));
     let data = Resource::new(move || filter.get(), list_runs_page);
-    let value = move |f: fn(&RunsFilter) -> Option<String>| move || f(&filter.get()).unwrap_or_default();
+    let value = move |f: fn(&RunsQuery) -> Option<String>| move || f(&filter.get()).unwrap_or_default();
     view! {
         <Title text="Runs · Assay"/>
         <h1>"Runs"</h1>
@@ -146,7 +72,7 @@ pub fn RunsPage() -> impl IntoView {
 }
 
 #[component]
-fn RunsTable(data: RunsPageData, filter: RunsFilter) -> impl IntoView {
+fn RunsTable(data: RunsPageData, filter: RunsQuery) -> impl IntoView {
     let RunsPageData { page, now_ms } = data;
     if page.runs.is_empty() {
         return view! { <p class="empty" data-testid="runs-empty">"No runs match these filters."</p> }.into_any();
@@ -190,6 +116,18 @@ fn breakdown(run: &Run) -> Vec<(&'static str, i64)> {
     out
 }
 
+/// How long a run took, or has taken so far while it is pending or running.
+pub fn run_duration(run: &Run, now_ms: i64) -> String {
+    let started = format::parse_ts(&run.triggered_at);
+    match (started, run.completed_at.as_deref().and_then(format::parse_ts)) {
+        (Some(a), Some(b)) => format::duration((b - a).max(0)),
+        (Some(a), None) if run.status == "running" || run.status == "pending" => {
+            format!("{} so far", format::duration((now_ms - a).max(0)))
+        }
+        _ => "—".to_string(),
+    }
+}
+
 /// A run still `running` with no result (nor a start) within the last 30 minutes.
 pub fn is_stale(run: &Run, now_ms: i64) -> bool {
     let last = run.last_result_at.as_deref().or(Some(run.triggered_at.as_str())).and_then(format::parse_ts);
@@ -207,15 +145,10 @@ fn RunRow(run: Run, now_ms: i64) -> impl IntoView {
         })
         .collect_view();
     let summary = breakdown(&run).into_iter().map(|(s, n)| format!("{s} {n}")).collect::<Vec<_>>().join(", ");
-    let started = format::parse_ts(&run.triggered_at);
-    let duration = match (started, run.completed_at.as_deref().and_then(format::parse_ts)) {
-        (Some(a), Some(b)) => format::duration((b - a).max(0)),
-        (Some(a), None) if run.status == "running" || run.status == "pending" => format!("{} so far", format::duration((now_ms - a).max(0))),
-        _ => "—".to_string(),
-    };
+    let duration = run_duration(&run, now_ms);
     let stale = is_stale(&run, now_ms);
-    let judge_href = format!("/scripts/judge/{}/v/{}", urlencode(&run.judge_script_name), run.judge_version_number);
-    let workflow_href = format!("/scripts/workflow/{}/v/{}", urlencode(&run.workflow_script_name), run.workflow_version_number);
+    let judge_href = version_href("judge", &run.judge_script_name, run.judge_version_number);
+    let workflow_href = version_href("workflow", &run.workflow_script_name, run.workflow_version_number);
     view! {
         <tr data-testid="run-row">
             <td><a href=format!("/runs/{}", run.id)>{format!("#{}", run.id)}</a>
@@ -269,20 +202,5 @@ mod tests {
         let mut silent = run;
         silent.last_result_at = None;
         assert!(is_stale(&silent, at("2026-11-22T10:31:00.000Z")), "no result at all: counted from the trigger");
-    }
-
-    #[test]
-    fn filters_render_back_to_a_query_string() {
-        let f = RunsFilter {
-            bench: Some("support refunds".into()),
-            status: Some("running".into()),
-            q: Some("".into()),
-            meta: vec![("branch".into(), "feat/x".into())],
-            cursor: Some("abc".into()),
-            ..Default::default()
-        };
-        assert_eq!(f.to_query(false), "bench=support%20refunds&status=running&meta.branch=feat%2Fx");
-        assert_eq!(f.to_query(true), "bench=support%20refunds&status=running&cursor=abc&meta.branch=feat%2Fx");
-        assert_eq!(urlencode("é/ "), "%C3%A9%2F%20");
     }
 }

@@ -10,7 +10,7 @@ use crate::model::{BenchOverview, ErrorBody, ResultPage, RunPage, RunStats};
 use crate::server::auth::CanRead;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::state::AppState;
-use crate::server::store::read::{results_query, runs_query};
+use crate::model::query::{BadParam, ResultsQuery, RunsQuery};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -22,11 +22,13 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Query pairs, percent-decoded, in order (repeated keys kept).
-pub fn pairs(raw: Option<String>) -> Vec<(String, String)> {
-    raw.map(|q| {
-        serde_urlencoded::from_str::<Vec<(String, String)>>(&q).unwrap_or_default()
-    })
-    .unwrap_or_default()
+fn pairs(raw: Option<String>) -> Vec<(String, String)> {
+    raw.map(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(&q).unwrap_or_default())
+        .unwrap_or_default()
+}
+
+fn bad(BadParam(field): BadParam) -> ApiError {
+    ApiError::invalid(field, "must be a whole number")
 }
 
 /// Runs, newest first, keyset-paginated; `meta.KEY=value` filters on run metadata.
@@ -36,7 +38,9 @@ pub fn pairs(raw: Option<String>) -> Vec<(String, String)> {
            ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = RunPage), (status = 422, body = ErrorBody)))]
 async fn list_runs(_: CanRead, State(s): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<Json<RunPage>> {
-    Ok(Json(s.store.list_runs(&runs_query(&pairs(q))?).await?))
+    let pairs = pairs(q);
+    let query = RunsQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))).map_err(bad)?;
+    Ok(Json(s.store.list_runs(&query).await?))
 }
 
 /// A page of a run's results: no traces, a short output preview.
@@ -51,7 +55,9 @@ async fn list_results(
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<ResultPage>> {
-    Ok(Json(s.store.list_results(parse_id("run", &id)?, &results_query(&pairs(q))?).await?))
+    let pairs = pairs(q);
+    let query = ResultsQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))).map_err(bad)?;
+    Ok(Json(s.store.list_results(parse_id("run", &id)?, &query).await?))
 }
 
 /// Sentinel's ResultStats for a run.

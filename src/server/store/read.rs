@@ -21,31 +21,7 @@ use crate::server::time::fmt_ms;
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 500;
 
-/// Filters of `GET /api/runs`.
-#[derive(Clone, Debug, Default)]
-pub struct RunsQuery {
-    pub bench: Option<String>,
-    pub channel: Option<String>,
-    pub status: Option<String>,
-    pub triggered_by: Option<String>,
-    pub q: Option<String>,
-    /// `meta.KEY=value` pairs.
-    pub meta: Vec<(String, String)>,
-    pub limit: Option<i64>,
-    pub cursor: Option<String>,
-}
-
-/// Filters and order of `GET /api/runs/{id}/results`.
-#[derive(Clone, Debug, Default)]
-pub struct ResultsQuery {
-    pub status: Option<String>,
-    pub verdict: Option<String>,
-    pub tag: Option<String>,
-    pub q: Option<String>,
-    pub sort: Option<String>,
-    pub limit: Option<i64>,
-    pub cursor: Option<String>,
-}
+pub use crate::model::query::{ResultsQuery, RunsQuery};
 
 /// Placeholders numbered as arguments are pushed.
 struct Sql {
@@ -518,42 +494,6 @@ impl Store {
     }
 }
 
-/// Split raw query pairs into a [`RunsQuery`] (`meta.KEY=value` pairs collected).
-pub fn runs_query(pairs: &[(String, String)]) -> ApiResult<RunsQuery> {
-    let mut q = RunsQuery::default();
-    for (k, v) in pairs {
-        match k.as_str() {
-            "bench" => q.bench = Some(v.clone()),
-            "channel" => q.channel = Some(v.clone()),
-            "status" => q.status = Some(v.clone()),
-            "triggered_by" => q.triggered_by = Some(v.clone()),
-            "q" => q.q = Some(v.clone()),
-            "cursor" if !v.is_empty() => q.cursor = Some(v.clone()),
-            "limit" if !v.is_empty() => {
-                q.limit = Some(v.parse().map_err(|_| ApiError::invalid("limit", "must be a whole number"))?)
-            }
-            k if k.starts_with("meta.") && k.len() > 5 => q.meta.push((k[5..].to_string(), v.clone())),
-            _ => {}
-        }
-    }
-    Ok(q)
-}
-
-pub fn results_query(pairs: &[(String, String)]) -> ApiResult<ResultsQuery> {
-    let mut q = ResultsQuery::default();
-    let map: BTreeMap<&str, &str> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    q.status = map.get("status").map(|s| s.to_string());
-    q.verdict = map.get("verdict").map(|s| s.to_string());
-    q.tag = map.get("tag").map(|s| s.to_string());
-    q.q = map.get("q").map(|s| s.to_string());
-    q.sort = map.get("sort").map(|s| s.to_string());
-    q.cursor = map.get("cursor").filter(|s| !s.is_empty()).map(|s| s.to_string());
-    if let Some(l) = map.get("limit").filter(|s| !s.is_empty()) {
-        q.limit = Some(l.parse().map_err(|_| ApiError::invalid("limit", "must be a whole number"))?);
-    }
-    Ok(q)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -572,16 +512,7 @@ mod tests {
     }
 
     #[test]
-    fn query_pairs_collect_metadata_filters() {
-        let pairs = vec![
-            ("bench".to_string(), "b".to_string()),
-            ("meta.git_sha".to_string(), "abc".to_string()),
-            ("limit".to_string(), "10".to_string()),
-        ];
-        let q = runs_query(&pairs).unwrap();
-        assert_eq!(q.meta, vec![("git_sha".to_string(), "abc".to_string())]);
-        assert_eq!(q.limit, Some(10));
-        assert!(runs_query(&[("limit".to_string(), "x".to_string())]).is_err());
+    fn sort_names_parse() {
         assert!(order(Some("-score")).unwrap().unwrap().desc);
         assert!(order(Some("bogus")).is_err());
     }
