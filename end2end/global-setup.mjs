@@ -5,7 +5,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const ADDR = "127.0.0.1:3111";
+// ASSAY_E2E_ADDR lets two suites run side by side on one machine.
+const ADDR = process.env.ASSAY_E2E_ADDR || "127.0.0.1:3111";
 
 export default async function globalSetup() {
   const bin = process.env.ASSAY_BIN;

@@ -11,7 +11,7 @@ export default defineConfig({
   globalSetup: "./global-setup.mjs",
   globalTeardown: "./global-teardown.mjs",
   use: {
-    baseURL: process.env.ASSAY_E2E_URL || "http://127.0.0.1:3111",
+    baseURL: `http://${process.env.ASSAY_E2E_ADDR || "127.0.0.1:3111"}`,
     trace: "off",
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
