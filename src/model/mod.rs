@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub mod query;
+pub mod views;
 
 /// A script version as the API answers it.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

@@ -1,6 +1,7 @@
 //! Everything that runs only on the server: storage, the JSON API, auth and the HTTP app.
 
 pub mod api;
+pub mod charts;
 pub mod auth;
 pub mod db;
 pub mod demo;

@@ -5,6 +5,7 @@
 mod benches;
 mod import;
 pub mod read;
+pub mod views;
 mod results;
 mod runs;
 mod scripts;
