@@ -1,7 +1,8 @@
 //! One module per route: the page component and its server functions.
 
-pub mod runs;
+pub mod case;
 pub mod run;
+pub mod runs;
 
 /// Answer 404 for the page being rendered: a no-op in the browser, and on the server only
 /// effective before headers are sent (routes that can 404 render with `SsrMode::Async`).

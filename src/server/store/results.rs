@@ -667,6 +667,14 @@ impl Store {
 
     /// One result, whole: scorer results, dimensions and the full trace.
     pub async fn get_result(&self, run_id: i64, case_id: &str, epoch: i64) -> ApiResult<ResultDetail> {
+        let mut r = self.get_result_head(run_id, case_id, epoch).await?;
+        r.trace = self.get_trace(r.id).await?;
+        Ok(r)
+    }
+
+    /// One result with its scorer results and dimensions, without its trace (which can be
+    /// thousands of steps: pages read it a page at a time).
+    pub async fn get_result_head(&self, run_id: i64, case_id: &str, epoch: i64) -> ApiResult<ResultDetail> {
         let r = self
             .db
             .opt::<ResultRow>(
@@ -702,12 +710,16 @@ impl Store {
             .await?
             .into_iter()
             .collect();
+        Ok(r.into_detail(scorers, dimension_scores, Trace::default()))
+    }
+
+    async fn get_trace(&self, result_id: i64) -> ApiResult<Trace> {
         let steps = self
             .db
             .all::<StepRow>(
                 "SELECT step_index, type, name, output, tokens_used, duration_ms FROM trace_steps \
                  WHERE result_id = $1 ORDER BY position",
-                args![r.id],
+                args![result_id],
             )
             .await?
             .into_iter()
@@ -725,7 +737,7 @@ impl Store {
             .all::<CallRow>(
                 "SELECT step_index, tool_name, arguments, result, error, duration_ms FROM tool_calls \
                  WHERE result_id = $1 ORDER BY position",
-                args![r.id],
+                args![result_id],
             )
             .await?
             .into_iter()
@@ -738,7 +750,7 @@ impl Store {
                 duration_ms: c.duration_ms,
             })
             .collect();
-        Ok(r.into_detail(scorers, dimension_scores, Trace { steps, tool_calls }))
+        Ok(Trace { steps, tool_calls })
     }
 }
 

@@ -113,6 +113,32 @@ impl Store {
         Ok(out)
     }
 
+    /// The id of one result.
+    pub async fn result_id(&self, run_id: i64, case_id: &str, epoch: i64) -> ApiResult<i64> {
+        self.db
+            .opt::<(i64,)>(
+                "SELECT id FROM results WHERE run_id = $1 AND case_id = $2 AND epoch = $3",
+                args![run_id, case_id, epoch],
+            )
+            .await?
+            .map(|r| r.0)
+            .ok_or_else(|| ApiError::not_found(format!("run {run_id} has no result for case '{case_id}' epoch {epoch}")))
+    }
+
+    /// The epochs a run has for a case, in order.
+    pub async fn result_epochs(&self, run_id: i64, case_id: &str) -> ApiResult<Vec<i64>> {
+        Ok(self
+            .db
+            .all::<(i64,)>(
+                "SELECT epoch FROM results WHERE run_id = $1 AND case_id = $2 ORDER BY epoch",
+                args![run_id, case_id],
+            )
+            .await?
+            .into_iter()
+            .map(|r| r.0)
+            .collect())
+    }
+
     /// One case of a bench as stored now.
     pub async fn get_case(&self, bench_id: i64, case_id: &str) -> ApiResult<Option<Case>> {
         Ok(self
