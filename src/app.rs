@@ -52,6 +52,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("runs") view=crate::pages::runs::RunsPage/>
                     // Async: an unknown run must answer a real 404, so headers wait for the data.
                     <Route path=(StaticSegment("runs"), ParamSegment("id")) view=crate::pages::run::RunPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("benches"), ParamSegment("bench")) view=crate::pages::bench::BenchPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("runs"), ParamSegment("id"), StaticSegment("cases"), ParamSegment("case_id")) view=crate::pages::case::CasePage ssr=SsrMode::Async/>
                 </Routes>
             </main>
@@ -59,11 +60,33 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Benches with their case count and latest run per channel, for the home page.
+/// A bench on the home page: its overview and a sparkline of its recent mean scores.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct HomeBench {
+    pub overview: BenchOverview,
+    /// Mean scores of the latest completed full runs (all channels), oldest first.
+    pub trend: Vec<f64>,
+    pub trend_svg: String,
+}
+
+/// Benches with their case count, latest run per channel and trend, for the home page.
 #[server]
-pub async fn list_benches() -> Result<Vec<BenchOverview>, ServerFnError> {
+pub async fn list_benches() -> Result<Vec<HomeBench>, ServerFnError> {
     let store = expect_context::<crate::server::store::Store>();
-    store.bench_overviews(None).await.map_err(|e| ServerFnError::new(e.message))
+    let err = |e: crate::server::error::ApiError| ServerFnError::new(e.message);
+    let mut out = Vec::new();
+    for overview in store.bench_overviews(None).await.map_err(err)? {
+        let points = store.bench_trend(overview.bench.id, 30).await.map_err(err)?;
+        let trend: Vec<f64> = points.iter().filter(|p| !p.sampled).filter_map(|p| p.mean_score).collect();
+        let trend_svg = crate::server::charts::sparkline(
+            &format!("Mean score of the latest completed runs of {}", overview.bench.name),
+            &trend,
+            overview.bench.score_max,
+            (140, 30),
+        );
+        out.push(HomeBench { overview, trend, trend_svg });
+    }
+    Ok(out)
 }
 
 #[component]
@@ -83,7 +106,7 @@ fn HomePage() -> impl IntoView {
                 }.into_any(),
                 Ok(list) => view! {
                     <table class="grid" data-testid="bench-table">
-                        <thead><tr><th>"Bench"</th><th class="num">"Cases"</th><th class="num">"Runs"</th><th>"Latest run per channel"</th></tr></thead>
+                        <thead><tr><th>"Bench"</th><th class="num">"Cases"</th><th class="num">"Runs"</th><th>"Trend"</th><th>"Latest run per channel"</th></tr></thead>
                         <tbody>
                             {list.into_iter().map(|b| view! { <BenchRow b=b/> }).collect_view()}
                         </tbody>
@@ -95,15 +118,18 @@ fn HomePage() -> impl IntoView {
 }
 
 #[component]
-fn BenchRow(b: BenchOverview) -> impl IntoView {
+fn BenchRow(b: HomeBench) -> impl IntoView {
+    let HomeBench { overview: b, trend, trend_svg } = b;
     let sm = b.bench.score_max;
-    let runs_href = format!("/runs?bench={}", crate::model::query::urlencode(&b.bench.name));
+    let trend_label = trend.iter().map(|v| format::score(Some(*v), sm)).collect::<Vec<_>>().join(", ");
+    let bench_href = format!("/benches/{}", crate::model::query::urlencode(&b.bench.name));
     view! {
         <tr>
-            <td><a class="name" href=runs_href>{b.bench.name.clone()}</a>
+            <td><a class="name" href=bench_href>{b.bench.name.clone()}</a>
                 <span class="muted desc">{b.bench.description.clone().unwrap_or_default()}</span></td>
             <td class="num">{b.bench.case_count}</td>
             <td class="num">{b.run_count}</td>
+            <td><div class="chart-box spark" data-testid="bench-trend" title=format!("mean scores, oldest first: {trend_label}") inner_html=trend_svg></div></td>
             <td><ul class="latest">{b.latest.into_iter().map(|l| view! {
                 <li data-testid="latest-run">
                     <span class="channel">{l.channel.clone()}</span>

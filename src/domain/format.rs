@@ -22,6 +22,30 @@ pub fn parse_ts(s: &str) -> Option<i64> {
     Some(((days * 24 + hh) * 60 + mm) * 60_000 + ss * 1000 + ms)
 }
 
+/// The API's timestamp (`YYYY-MM-DDTHH:MM:SS.mmmZ`, UTC) of epoch milliseconds: the inverse
+/// of [`parse_ts`].
+pub fn ms_to_ts(ms: i64) -> String {
+    let days = ms.div_euclid(86_400_000);
+    let rem = ms.rem_euclid(86_400_000);
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3_600_000,
+        (rem / 60_000) % 60,
+        (rem / 1000) % 60,
+        rem % 1000
+    )
+}
+
 /// `2026-11-22 19:34` (UTC) from an API timestamp.
 pub fn short_ts(s: &str) -> String {
     match s.get(0..16) {
@@ -92,5 +116,14 @@ mod tests {
         assert_eq!(percent(Some(0.5)), "50.0%");
         assert_eq!(usd(0.0035), "$0.0035");
         assert_eq!(usd(12.5), "$12.50");
+    }
+
+    #[test]
+    fn ms_to_ts_inverts_parse_ts() {
+        for ts in ["1970-01-01T00:00:00.000Z", "2026-11-22T23:27:11.042Z", "2000-02-29T12:00:59.999Z", "1969-12-31T23:59:59.000Z"] {
+            let ms = parse_ts(ts).unwrap();
+            assert_eq!(ms_to_ts(ms), ts);
+        }
+        assert_eq!(ms_to_ts(0), "1970-01-01T00:00:00.000Z");
     }
 }

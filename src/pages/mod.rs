@@ -1,5 +1,6 @@
 //! One module per route: the page component and its server functions.
 
+pub mod bench;
 pub mod case;
 pub mod run;
 pub mod runs;

@@ -46,6 +46,52 @@ pub async fn get_run_view(id: i64) -> Result<Option<RunView>, ServerFnError> {
     Ok(Some(RunView { run, stats, previous_on_channel, other_channels, now_ms: crate::server::time::now_ms() }))
 }
 
+/// Score histogram buckets on the run page.
+pub const HISTOGRAM_BUCKETS: i64 = 20;
+
+/// The run page's charts: dimension means and the score distribution, with their values.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunCharts {
+    pub dimensions_svg: Option<String>,
+    pub histogram_svg: Option<String>,
+    pub histogram: Vec<u64>,
+}
+
+#[server]
+pub async fn get_run_charts(id: i64) -> Result<RunCharts, ServerFnError> {
+    use crate::server::charts;
+    let store = expect_context::<crate::server::store::Store>();
+    let err = |e: crate::server::error::ApiError| ServerFnError::new(e.to_string());
+    let run = store.get_run(id).await.map_err(err)?;
+    let finished = !matches!(run.status.as_str(), "running" | "pending");
+    let sm = run.score_max;
+    let dims: Vec<(String, f64)> = run.dimension_scores.clone().into_iter().collect();
+    let dimensions_svg = if dims.is_empty() {
+        None
+    } else {
+        let h = 30 + 26 * dims.len() as u32;
+        Some(
+            charts::cached(format!("run:{id}:dims"), finished, || async {
+                Ok::<_, ServerFnError>(charts::bars("Mean score per dimension", &dims, (0.0, sm), (520, h)))
+            })
+            .await?,
+        )
+    };
+    let histogram = store.score_histogram(id, sm, HISTOGRAM_BUCKETS).await.map_err(err)?;
+    let histogram_svg = if histogram.iter().all(|n| *n == 0) {
+        None
+    } else {
+        let hist = histogram.clone();
+        Some(
+            charts::cached(format!("run:{id}:hist"), finished, || async move {
+                Ok::<_, ServerFnError>(charts::histogram("Distribution of headline scores", &hist, sm, (520, 200)))
+            })
+            .await?,
+        )
+    };
+    Ok(RunCharts { dimensions_svg, histogram_svg, histogram })
+}
+
 #[server]
 pub async fn list_run_results(id: i64, filter: ResultsQuery) -> Result<ResultPage, ServerFnError> {
     let store = expect_context::<crate::server::store::Store>();
@@ -102,7 +148,7 @@ fn RunBody(v: RunView) -> impl IntoView {
     view! {
         <Title text=format!("Run #{} · {} · Assay", run.id, run.bench_name)/>
         <header class="run-head" data-testid="run-header">
-            <h1>{format!("Run #{}", run.id)}" "<span class="muted">{format!("{} · {}", run.bench_name, run.channel)}</span></h1>
+            <h1>{format!("Run #{}", run.id)}" "<span class="muted"><a href=format!("/benches/{}", urlencode(&run.bench_name))>{run.bench_name.clone()}</a>{format!(" · {}", run.channel)}</span></h1>
             <div class="facts">
                 <span class=format!("badge run-{}", run.status)>{run.status.clone()}</span>
                 {stale.then(|| view! { <span class="badge stale">"stale"</span> })}
@@ -125,6 +171,7 @@ fn RunBody(v: RunView) -> impl IntoView {
                 {other_channels.into_iter().map(|(c, r)| view! { <a href=format!("/compare?a={r}&b={id}")>{format!("vs latest on {c} (#{r})")}</a> }).collect_view()}
             </nav>
         </header>
+        <div class="breakdown-row"><super::runs::StatusBar run=run.clone()/><super::runs::StatusLegend run=run.clone()/></div>
         <section class="cards" aria-label="Stats" data-testid="run-stats">
             <Card label="Mean score" value=format::score(stats.avg_score, sm)/>
             <Card label="Pass rate" value=format::percent(stats.pass_rate)/>
@@ -139,19 +186,57 @@ fn RunBody(v: RunView) -> impl IntoView {
             <Card label="Cost" value=format::usd(stats.total_cost)/>
             <Card label="Cache hits" value=run.cache_hit_cases.to_string()/>
         </section>
-        {(!dims.is_empty()).then(|| view! {
-            <section aria-label="Dimension scores" class="dims">
-                <h2>"Dimensions"</h2>
-                <table class="grid compact" data-testid="dimension-table">
-                    <tbody>{dims.into_iter().map(|(d, s)| {
-                        let pct = (s / sm * 100.0).clamp(0.0, 100.0);
-                        view! { <tr><td>{d}</td><td class="num">{format::score(Some(s), sm)}</td>
-                            <td><div class="meter"><span style=format!("width:{pct:.1}%")></span></div></td></tr> }
-                    }).collect_view()}</tbody>
-                </table>
-            </section>
-        })}
+        <RunChartsSection id=id score_max=sm dims=dims/>
         <ResultsSection id=id score_max=sm/>
+    }
+}
+
+#[component]
+fn RunChartsSection(id: i64, score_max: f64, dims: Vec<(String, f64)>) -> impl IntoView {
+    let charts = Resource::new(move || id, get_run_charts);
+    let sm = score_max;
+    view! {
+        <Transition fallback=|| ()>
+            {move || charts.get().map(|r| match r {
+                Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                Ok(c) => {
+                    let dims = dims.clone();
+                    let width = sm / c.histogram.len().max(1) as f64;
+                    view! {
+                        <div class="two-col charts">
+                            {c.dimensions_svg.clone().map(|svg| view! {
+                                <figure class="chart-box panel" aria-label="Dimension scores" data-testid="dimension-chart">
+                                    <figcaption>"Dimensions"</figcaption>
+                                    <div inner_html=svg></div>
+                                    <details class="chart-values"><summary>"values"</summary>
+                                        <table class="grid compact" data-testid="dimension-table">
+                                            <tbody>{dims.into_iter().map(|(d, s)| view! {
+                                                <tr><td>{d}</td><td class="num">{format::score(Some(s), sm)}</td></tr>
+                                            }).collect_view()}</tbody>
+                                        </table>
+                                    </details>
+                                </figure>
+                            })}
+                            {c.histogram_svg.clone().map(|svg| view! {
+                                <figure class="chart-box panel" aria-label="Score distribution" data-testid="score-histogram">
+                                    <figcaption>"Score distribution"</figcaption>
+                                    <div inner_html=svg></div>
+                                    <details class="chart-values"><summary>"values"</summary>
+                                        <table class="grid compact">
+                                            <thead><tr><th>"Scores"</th><th class="num">"Results"</th></tr></thead>
+                                            <tbody>{c.histogram.iter().enumerate().filter(|(_, n)| **n > 0).map(|(i, n)| view! {
+                                                <tr><td>{format!("{} – {}", format::score(Some(i as f64 * width), sm), format::score(Some((i + 1) as f64 * width), sm))}</td>
+                                                    <td class="num">{*n}</td></tr>
+                                            }).collect_view()}</tbody>
+                                        </table>
+                                    </details>
+                                </figure>
+                            })}
+                        </div>
+                    }.into_any()
+                }
+            })}
+        </Transition>
     }
 }
 

@@ -83,9 +83,17 @@ fn RunsTable(data: RunsPageData, filter: RunsQuery) -> impl IntoView {
         format!("/runs?{}", f.to_query(true))
     });
     let first = filter.cursor.is_some().then(|| format!("/runs?{}", filter.to_query(false)));
+    // Picking runs is a plain GET form to /compare (`pick=` repeated), so it works before
+    // hydration too; the compare page orders the picks, oldest as the baseline.
     view! {
+        <Form method="GET" action="/compare" attr:aria-label="Pick runs to compare" attr:class="pick-form">
+        <div class="pick-bar">
+            <span class="muted">"Tick two runs (or up to eight) to compare them."</span>
+            <button type="submit" data-testid="compare-picked">"Compare selected"</button>
+        </div>
         <table class="grid" data-testid="runs-table">
             <thead><tr>
+                <th><span class="sr-only">"Pick"</span></th>
                 <th>"Run"</th><th>"Bench"</th><th>"Channel"</th><th>"Status"</th><th>"Results"</th>
                 <th class="num">"Mean score"</th><th class="num">"OK / total"</th><th class="num">"Pass rate"</th>
                 <th class="num">"Cost"</th><th class="num">"Cache hits"</th><th class="num">"Duration"</th>
@@ -95,6 +103,7 @@ fn RunsTable(data: RunsPageData, filter: RunsQuery) -> impl IntoView {
                 {page.runs.into_iter().map(|r| view! { <RunRow run=r now_ms=now_ms/> }).collect_view()}
             </tbody>
         </table>
+        </Form>
         <nav class="pager" aria-label="Pages">
             {first.map(|href| view! { <a href=href>"« Newest"</a> })}
             {next.map(|href| view! { <a href=href rel="next">"Older »"</a> })}
@@ -134,23 +143,41 @@ pub fn is_stale(run: &Run, now_ms: i64) -> bool {
     run.status == "running" && last.is_some_and(|t| now_ms - t > STALE_MS)
 }
 
+/// The status-breakdown bar of a run: one segment per status, missing cases last.
 #[component]
-fn RunRow(run: Run, now_ms: i64) -> impl IntoView {
-    let total: i64 = breakdown(&run).iter().map(|(_, n)| n).sum::<i64>().max(1);
-    let segments = breakdown(&run)
+pub fn StatusBar(run: Run) -> impl IntoView {
+    let parts = breakdown(&run);
+    let total: i64 = parts.iter().map(|(_, n)| n).sum::<i64>().max(1);
+    let summary = parts.iter().map(|(s, n)| format!("{s} {n}")).collect::<Vec<_>>().join(", ");
+    let segments = parts
         .into_iter()
         .map(|(s, n)| {
             let pct = n as f64 * 100.0 / total as f64;
             view! { <span class=format!("seg st-{s}") style=format!("width:{pct:.2}%") title=format!("{s}: {n}")></span> }
         })
         .collect_view();
-    let summary = breakdown(&run).into_iter().map(|(s, n)| format!("{s} {n}")).collect::<Vec<_>>().join(", ");
+    view! { <div class="bar" role="img" aria-label=summary.clone() title=summary>{segments}</div> }
+}
+
+/// The status breakdown as a legend: each status with its count.
+#[component]
+pub fn StatusLegend(run: Run) -> impl IntoView {
+    view! {
+        <ul class="legend" data-testid="status-breakdown">{breakdown(&run).into_iter().map(|(s, n)| view! {
+            <li><span class=format!("swatch seg st-{s}")></span>{format!("{s} {n}")}</li>
+        }).collect_view()}</ul>
+    }
+}
+
+#[component]
+fn RunRow(run: Run, now_ms: i64) -> impl IntoView {
     let duration = run_duration(&run, now_ms);
     let stale = is_stale(&run, now_ms);
     let judge_href = version_href("judge", &run.judge_script_name, run.judge_version_number);
     let workflow_href = version_href("workflow", &run.workflow_script_name, run.workflow_version_number);
     view! {
         <tr data-testid="run-row">
+            <td><input type="checkbox" name="pick" value=run.id.to_string() aria-label=format!("pick run #{}", run.id)/></td>
             <td><a href=format!("/runs/{}", run.id)>{format!("#{}", run.id)}</a>
                 {(run.mode == "sampled").then(|| view! { <span class="tag" title="a random sample of the bench">"sampled"</span> })}</td>
             <td>{run.bench_name.clone()}</td>
@@ -159,7 +186,7 @@ fn RunRow(run: Run, now_ms: i64) -> impl IntoView {
                 <span class=format!("badge run-{}", run.status)>{run.status.clone()}</span>
                 {stale.then(|| view! { <span class="badge stale" title="running, but no result for over 30 minutes">"stale"</span> })}
             </td>
-            <td><div class="bar" role="img" aria-label=summary.clone() title=summary>{segments}</div></td>
+            <td><StatusBar run=run.clone()/></td>
             <td class="num">{format::score(run.mean_headline_score, run.score_max)}</td>
             <td class="num">{format!("{} / {}", run.ok_cases, run.total_cases)}</td>
             <td class="num">{format::percent(run.pass_rate)}</td>

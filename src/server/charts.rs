@@ -145,7 +145,11 @@ pub fn trend(label: &str, series: &[Series], marks: &[Mark], y_max: f64, size: (
         for m in marks {
             let x = m.x as f64;
             chart.draw_series(std::iter::once(PathElement::new(vec![(x, 0.0), (x, y_max)], Ink::Warn.rgb().stroke_width(1))))?;
-            chart.draw_series(std::iter::once(Text::new(m.label.clone(), (x, y_max * 1.0), muted_style(10))))?;
+            // Labels near the right edge hang to the left of their mark.
+            let right = (x - x0) / (x1 - x0) > 0.75;
+            let anchor = if right { plotters::style::text_anchor::HPos::Right } else { plotters::style::text_anchor::HPos::Left };
+            let style = muted_style(10).pos(plotters::style::text_anchor::Pos::new(anchor, plotters::style::text_anchor::VPos::Top));
+            chart.draw_series(std::iter::once(Text::new(format!(" {} ", m.label), (x, y_max), style)))?;
         }
         for s in series {
             let ink = s.ink.rgb();
