@@ -78,5 +78,38 @@ export default async function globalSetup() {
       dimension_scores: ["ok", "cached"].includes(statuses[i % 10]) ? { accuracy: (i % 5) / 4, tone: 0.5 } : {},
     })),
   });
+  // --- case pages and bench pages: a judge that names its scorers on known lines, a case with
+  // an odd id, a 2,000-step trace with tool calls, long untrusted texts, and two channels' runs.
+  await call("POST", "/api/scripts/judge/trace-judge/versions", {
+    source: "# trace judge\nimport json\n\ndef exactness(output):\n    return 1.0\n\ndef politeness(output):\n    return 0.5\n",
+    channels: ["production"],
+  });
+  await call("PUT", "/api/benches/traces", { workflow: "support-bot", judge: "trace-judge", description: "Agent traces" });
+  const oddId = "odd/id é #1";
+  const longText = "x".repeat(2500) + "<script>window.__pwned=1</script> END-OF-LONG";
+  await call("PUT", "/api/benches/traces/cases", { cases: [
+    { id: oddId, name: "Odd case", inputs: { question: "<b>why</b>" }, expected_output: longText, tags: ["odd", "long"] },
+    { id: "plain", name: "Plain case", tags: ["long"] },
+  ] });
+  const steps = [], calls = [];
+  for (let i = 0; i < 2000; i++) {
+    steps.push({ index: i, type: i % 2 ? "tool" : "llm", name: `step ${i}`, output: i === 150 ? "s".repeat(900) + " STEP-TAIL" : `out ${i} <img src=x onerror=window.__pwned=1>`, tokens_used: 10 + i, duration_ms: 5 + (i % 50) });
+    if (i % 2) calls.push({ step_index: i, tool_name: `tool_${i % 7}`, arguments: { q: `arg ${i}` }, result: `res ${i}`, error: i === 7 ? "tool exploded <b>loudly</b>" : null, duration_ms: 3 });
+  }
+  calls.push({ step_index: null, tool_name: "orphan_tool", arguments: "{}", result: "orphan result" });
+  for (const [channel, score] of [["production", 0.9], ["canary", 0.4]]) {
+    const r = await call("POST", "/api/runs", { bench: "traces", channel, triggered_by: "e2e" });
+    await call("POST", `/api/runs/${r.id}/results`, { results: [
+      { case_id: oddId, status: "ok", headline_score: score, output: longText, duration_ms: 1234, cost_usd: 0.01,
+        scorer_results: [
+          { scorer_name: "exactness", score, passed: score >= 0.5, reason: "reason <i>kept</i> as text", dimension: "accuracy" },
+          { scorer_name: "politeness", score: 0.5, passed: true, reason: "r".repeat(2100) + " REASON-TAIL" },
+        ],
+        dimension_scores: { accuracy: score, tone: 0.5 },
+        trace: channel === "production" ? { steps, tool_calls: calls } : { steps: steps.slice(0, 3), tool_calls: [] } },
+      { case_id: "plain", status: "workflow_failed", error: "plain failure" },
+    ] });
+    await call("POST", `/api/runs/${r.id}/complete`, {});
+  }
   process.env.ASSAY_E2E_TOKEN = token;
 }

@@ -83,4 +83,23 @@ test.describe("run page", () => {
       await expect(page.getByRole("heading", { name: "Run not found" })).toBeVisible();
     }
   });
+
+  test("charts: dimension means and the score distribution, with their values, and the status legend", async ({ page, request }) => {
+    const id = await pagingRun(request);
+    const res = await request.get(`/runs/${id}`);
+    const html = await res.text();
+    expect((html.match(/<svg class="chart"/g) || []).length).toBe(2);
+    await page.goto(`/runs/${id}`);
+    await expect(page.getByTestId("status-breakdown")).toContainText("workflow_failed 15");
+    const dims = page.getByTestId("dimension-chart");
+    await expect(dims.locator("svg.chart")).toHaveAttribute("aria-label", "Mean score per dimension");
+    await dims.getByText("values").click();
+    await expect(dims.getByTestId("dimension-table")).toContainText("accuracy");
+    await expect(dims.getByTestId("dimension-table")).toContainText("0.500");
+    const hist = page.getByTestId("score-histogram");
+    await hist.getByText("values").click();
+    // 105 results have a score (ok and cached): the buckets add up to them.
+    const counts = (await hist.locator("tbody td.num").allTextContents()).map(Number);
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(105);
+  });
 });

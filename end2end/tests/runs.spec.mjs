@@ -8,8 +8,8 @@ test.describe("run list", () => {
     expect(res.status()).toBe(200);
     const html = await res.text();
     expect(html).toContain('data-testid="runs-table"');
-    expect(html).toContain('href="/runs/62"');
-    expect(html.indexOf('href="/runs/62"')).toBeLessThan(html.indexOf('href="/runs/61"'));
+    expect(html).toContain('href="/runs/64"');
+    expect(html.indexOf('href="/runs/64"')).toBeLessThan(html.indexOf('href="/runs/63"'));
   });
 
   test("a deep link restores its filters and pages stay client-side", async ({ page }) => {
@@ -21,7 +21,7 @@ test.describe("run list", () => {
     await expect(page.getByLabel("Channel")).toHaveValue("canary");
     await expect(page.getByLabel("Triggered by")).toHaveValue("ana");
     await expect(rows(page)).toHaveCount(10);
-    for (const text of await rows(page).locator("td:nth-child(3)").allTextContents()) expect(text).toBe("canary");
+    for (const text of await rows(page).locator("td:nth-child(4)").allTextContents()) expect(text).toBe("canary");
 
     await page.evaluate(() => { window.__marker = "still here"; });
     await page.getByLabel("Channel").fill("staging");
@@ -29,7 +29,7 @@ test.describe("run list", () => {
     await page.getByRole("button", { name: "Apply" }).click();
     await expect(page).toHaveURL(/channel=staging/);
     await expect(rows(page)).toHaveCount(20);
-    for (const text of await rows(page).locator("td:nth-child(3)").allTextContents()) expect(text).toBe("staging");
+    for (const text of await rows(page).locator("td:nth-child(4)").allTextContents()) expect(text).toBe("staging");
     expect(await page.evaluate(() => window.__marker)).toBe("still here");
 
     await page.goBack();
@@ -42,20 +42,20 @@ test.describe("run list", () => {
     await page.goto("/runs");
     await expect(page.locator("main[data-hydrated='true']")).toBeVisible();
     await expect(rows(page)).toHaveCount(50);
-    const first = await rows(page).locator("td:first-child a").allTextContents();
+    const first = await rows(page).locator("td:nth-child(2) a").allTextContents();
     await page.getByRole("link", { name: "Older »" }).click();
     await expect(page).toHaveURL(/cursor=/);
-    await expect(rows(page)).toHaveCount(12);
-    const second = await rows(page).locator("td:first-child a").allTextContents();
+    await expect(rows(page)).toHaveCount(14);
+    const second = await rows(page).locator("td:nth-child(2) a").allTextContents();
     const ids = [...first, ...second].map((t) => Number(t.replace("#", "")));
-    expect(new Set(ids).size).toBe(62);
+    expect(new Set(ids).size).toBe(64);
     expect(ids).toEqual([...ids].sort((a, b) => b - a));
     await expect(page.getByRole("link", { name: "« Newest" })).toBeVisible();
   });
 
   test("status, metadata and search filters; judge versions are links", async ({ page }) => {
     await page.goto("/runs?status=completed");
-    await expect(rows(page)).toHaveCount(21);
+    await expect(rows(page)).toHaveCount(23);
     await page.goto("/runs?meta.branch=feat%2Fx&channel=production");
     await expect(rows(page)).toHaveCount(5);
     await page.goto("/runs?q=run%20number%2042");
@@ -64,5 +64,15 @@ test.describe("run list", () => {
     await expect(judge).toHaveAttribute("href", "/scripts/judge/rubric/v/1");
     await page.goto("/runs?bench=nothing-here");
     await expect(page.getByTestId("runs-empty")).toBeVisible();
+  });
+
+  test("ticking two runs leads to their comparison", async ({ page }) => {
+    await page.goto("/runs?bench=traces");
+    await expect(page.locator("main[data-hydrated='true']")).toBeVisible();
+    await expect(rows(page)).toHaveCount(2);
+    const ids = (await rows(page).locator("td:nth-child(2) a").allTextContents()).map((t) => t.replace("#", ""));
+    for (const id of ids) await page.getByLabel(`pick run #${id}`).check();
+    await page.getByTestId("compare-picked").click();
+    await expect(page).toHaveURL(new RegExp(`/compare\\?pick=${ids[0]}&pick=${ids[1]}`));
   });
 });

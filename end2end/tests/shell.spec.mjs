@@ -17,8 +17,8 @@ test.describe("app shell", () => {
     await expect(page.getByRole("navigation", { name: "Main" })).toBeVisible();
     await expect(page.locator("main[data-hydrated='true']")).toBeVisible();
     const table = page.getByTestId("bench-table");
-    await expect(table.getByText("support-refunds")).toBeVisible();
-    await expect(table.getByRole("cell", { name: /support-refunds/ })).toContainText("<script>");
+    await expect(table.getByRole("link", { name: "support-refunds", exact: true })).toBeVisible();
+    await expect(table.getByRole("cell", { name: /^support-refunds/ })).toContainText("<script>");
     expect(await page.evaluate(() => window.__pwned)).toBeUndefined();
     // The latest run of each channel, linked.
     const latest = table.getByRole("row").filter({ hasText: "support-refunds" }).getByTestId("latest-run");
@@ -41,7 +41,7 @@ test.describe("app shell", () => {
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Benches" }).click();
     await expect(page.getByRole("heading", { name: "Benches" })).toBeVisible();
     // The data arrives through the server function, over HTTP this time.
-    await expect(page.getByTestId("bench-table").getByText("support-refunds")).toBeVisible();
+    await expect(page.getByTestId("bench-table").getByRole("link", { name: "support-refunds", exact: true })).toBeVisible();
     expect(await page.evaluate(() => window.__marker)).toBe(42);
   });
 });

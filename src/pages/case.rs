@@ -450,7 +450,7 @@ fn TraceSection(state: Memo<CaseState>) -> impl IntoView {
             <Transition fallback=|| view! { <h2>"Trace"</h2><p class="muted">"Loading trace…"</p> }>
                 {move || page.get().map(|r| match r {
                     Err(e) => view! { <h2>"Trace"</h2><p class="error" role="alert">{e.to_string()}</p> }.into_any(),
-                    Ok(p) => view! { <TraceView p=p state=state.get_untracked()/> }.into_any(),
+                    Ok(p) => view! { <TraceView p=p state=state.get()/> }.into_any(),
                 })}
             </Transition>
         </section>
