@@ -52,6 +52,11 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("runs") view=crate::pages::runs::RunsPage/>
                     // Async: an unknown run must answer a real 404, so headers wait for the data.
                     <Route path=(StaticSegment("runs"), ParamSegment("id")) view=crate::pages::run::RunPage ssr=SsrMode::Async/>
+                    <Route
+                        path=(StaticSegment("scripts"), ParamSegment("kind"), ParamSegment("name"), StaticSegment("v"), ParamSegment("number"))
+                        view=crate::pages::script::ScriptPage
+                        ssr=SsrMode::Async
+                    />
                 </Routes>
             </main>
         </Router>

@@ -2,6 +2,7 @@
 
 pub mod runs;
 pub mod run;
+pub mod script;
 
 /// Answer 404 for the page being rendered: a no-op in the browser, and on the server only
 /// effective before headers are sent (routes that can 404 render with `SsrMode::Async`).
