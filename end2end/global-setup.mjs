@@ -111,5 +111,27 @@ export default async function globalSetup() {
     ] });
     await call("POST", `/api/runs/${r.id}/complete`, {});
   }
+  // ---- script version page (script.spec.mjs) ----
+  // rubric v2 and v3: multi-line sources, one line of untrusted markup; v3 on a new `canary`
+  // judge channel. No channel a bench judges with moves, so no existing run changes.
+  const rubricV2 = [
+    "# rubric v2: stricter on refunds",
+    "def judge(case, output):",
+    "    accuracy = grade(\"accuracy\", output, case.expected_output)",
+    "    tone = grade(\"tone\", output)",
+    "    # <script>window.__pwned=1</script><img src=x onerror=\"window.__pwned=2\">",
+    "    if \"refund\" in output and accuracy < 0.5:",
+    "        return Score(0, reason=\"wrong refund\")",
+    "    return Score((accuracy + tone) / 2)",
+    "",
+  ].join("\n");
+  await call("POST", "/api/scripts/judge/rubric/versions", {
+    source: rubricV2, language: "python", label: "stricter on refunds", published_by: "maria@example.com",
+  });
+  await call("POST", "/api/scripts/judge/rubric/versions", {
+    source: rubricV2.replace("# rubric v2: stricter on refunds", "# rubric v3: calibrated tone").replace("(accuracy + tone) / 2", "0.7 * accuracy + 0.3 * tone"),
+    language: "python", label: "calibrated tone", published_by: "lee@example.com", channels: ["canary"],
+  });
+  // ---- end of script version page ----
   process.env.ASSAY_E2E_TOKEN = token;
 }

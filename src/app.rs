@@ -54,6 +54,11 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("runs"), ParamSegment("id")) view=crate::pages::run::RunPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("benches"), ParamSegment("bench")) view=crate::pages::bench::BenchPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("runs"), ParamSegment("id"), StaticSegment("cases"), ParamSegment("case_id")) view=crate::pages::case::CasePage ssr=SsrMode::Async/>
+                    <Route
+                        path=(StaticSegment("scripts"), ParamSegment("kind"), ParamSegment("name"), StaticSegment("v"), ParamSegment("number"))
+                        view=crate::pages::script::ScriptPage
+                        ssr=SsrMode::Async
+                    />
                 </Routes>
             </main>
         </Router>

@@ -2,6 +2,7 @@
 
 pub mod aggregate;
 pub mod format;
+pub mod line_diff;
 
 use serde::{Deserialize, Serialize};
 

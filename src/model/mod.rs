@@ -325,3 +325,55 @@ pub struct BenchOverview {
     pub run_count: i64,
     pub latest: Vec<ChannelLatest>,
 }
+
+// ---- the page of a script version (`/scripts/{kind}/{name}/v/{number}`) ----
+
+/// How many of each channel's latest moves the page of a version shows.
+pub const CHANNEL_MOVES_SHOWN: i64 = 10;
+/// How many of the newest runs of a version its page lists.
+pub const VERSION_RUNS_SHOWN: i64 = 50;
+
+/// One version in a script's version list: what a picker shows, no source.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct VersionEntry {
+    pub number: i64,
+    pub label: Option<String>,
+    pub published_by: Option<String>,
+    pub created_at: String,
+    /// Channels that point at this version now.
+    pub channels: Vec<String>,
+}
+
+/// A run that used a script version, as that version's page lists it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct VersionRun {
+    pub id: i64,
+    pub bench_name: String,
+    pub channel: String,
+    pub status: String,
+    pub mode: String,
+    pub mean_headline_score: Option<f64>,
+    pub pass_rate: Option<f64>,
+    pub score_max: f64,
+    pub triggered_by: Option<String>,
+    pub triggered_at: String,
+    pub workflow_script_name: String,
+    pub workflow_version_number: i64,
+    pub judge_script_name: String,
+    pub judge_version_number: i64,
+}
+
+/// Everything the page of a script version shows except a diff.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ScriptVersionPage {
+    /// The version, with its source.
+    pub version: ScriptVersion,
+    /// Every version of the script, newest first.
+    pub versions: Vec<VersionEntry>,
+    /// Every channel of the script with the version it points at and its latest moves.
+    pub channels: Vec<Channel>,
+    /// The newest runs that used this version.
+    pub runs: Vec<VersionRun>,
+    /// How many runs used this version in all.
+    pub runs_total: i64,
+}

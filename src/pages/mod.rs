@@ -4,6 +4,7 @@ pub mod bench;
 pub mod case;
 pub mod run;
 pub mod runs;
+pub mod script;
 
 /// Answer 404 for the page being rendered: a no-op in the browser, and on the server only
 /// effective before headers are sent (routes that can 404 render with `SsrMode::Async`).
