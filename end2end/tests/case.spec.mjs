@@ -38,7 +38,7 @@ test.describe("case page", () => {
     const { production } = await tracesRuns(request);
     const errors = watchErrors(page);
     await page.goto(oddPath(production));
-    await expect(page.locator("main[data-hydrated='true']")).toBeVisible();
+    await expect(page.locator("main[data-hydrated='true']")).toBeVisible({ timeout: 20_000 });
     await page.evaluate(() => { window.__marker = 1; });
 
     const output = page.getByTestId("case-output");
