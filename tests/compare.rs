@@ -20,6 +20,7 @@ on_both_backends!(
     csv_export_quotes_untrusted_text_and_defuses_formulas,
     n_way_flags_columns_against_the_baseline,
     akribes_sdk_decodes_the_seed_compare_route,
+    case_diff_shows_expected_and_both_outputs,
 );
 
 async fn push(t: &TestApp, run: i64, results: Value) {
@@ -888,4 +889,69 @@ async fn akribes_sdk_decodes_the_seed_compare_route(t: TestApp) {
         Err(akribes_sdk::AkribesError::HttpStatus { status: 404, .. }) => {}
         other => panic!("expected a 404, got {other:?}"),
     }
+}
+
+async fn case_diff_shows_expected_and_both_outputs(t: TestApp) {
+    t.seed_bench("diff", &["x"]).await;
+    let (s, _) = t
+        .put(
+            "/api/benches/diff/cases",
+            json!({"cases": [{"id": "x", "inputs": {"q": "x"}, "expected_output": "the refund is on its way"},
+                             {"id": "json", "inputs": {"q": 1}}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let a = t.trigger("diff", "production").await;
+    push(&t, a, json!([{"case_id": "x", "status": "ok", "headline_score": 1.0, "output": "the refund is on its way"},
+                       {"case_id": "json", "status": "ok", "headline_score": 1.0, "output": {"answer": 42}}]))
+    .await;
+    let b = t.trigger("diff", "canary").await;
+    push(&t, b, json!([{"case_id": "x", "epoch": 2, "status": "ok", "output": "later epoch"},
+                       {"case_id": "x", "epoch": 1, "status": "ok", "output": "the refund was sent today"}]))
+    .await;
+    let d = t.store.compare_case_diff(a, b, "x").await.unwrap();
+    assert_eq!(d.expected.as_deref(), Some("the refund is on its way"));
+    assert_eq!(d.output_a.as_deref(), Some("the refund is on its way"));
+    assert_eq!(
+        d.output_b.as_deref(),
+        Some("the refund was sent today"),
+        "the lowest epoch"
+    );
+    let ea = d.expected_vs_a.unwrap();
+    assert_eq!(
+        ea.segments.len(),
+        1,
+        "identical texts are one equal segment"
+    );
+    let ab = d.a_vs_b.unwrap();
+    let deleted: String = ab
+        .segments
+        .iter()
+        .filter(|s| s.op == assay::model::DiffOp::Delete)
+        .map(|s| s.text.as_str())
+        .collect();
+    assert!(deleted.contains("is") && deleted.contains("way"), "{ab:?}");
+    assert!(!ab.too_large && !ab.timed_out);
+    let j = t.store.compare_case_diff(a, b, "json").await.unwrap();
+    assert_eq!(
+        j.output_a.as_deref(),
+        Some(r#"{"answer":42}"#),
+        "JSON outputs as JSON text"
+    );
+    assert_eq!(
+        (j.output_b.clone(), j.expected.clone(), j.a_vs_b.clone()),
+        (None, None, None)
+    );
+    let e = t
+        .store
+        .compare_case_diff(a, b, "nothing")
+        .await
+        .unwrap_err();
+    assert_eq!(e.status, StatusCode::NOT_FOUND);
+    let e = t
+        .store
+        .compare_case_diff(a, 987_654, "x")
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("987654"));
 }

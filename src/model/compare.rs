@@ -324,3 +324,20 @@ pub enum DiffOp {
     Insert,
     Delete,
 }
+
+/// One case's texts in a comparison with their word diffs, for the page's inline diff
+/// (computed when a row is expanded). Outputs are the lowest epoch's; JSON outputs that are not
+/// a string are shown as JSON text.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CaseDiff {
+    pub case_id: String,
+    /// The case's expected output (from run a's bench, else run b's).
+    pub expected: Option<String>,
+    pub output_a: Option<String>,
+    pub output_b: Option<String>,
+    /// Word diffs; null when a side is missing.
+    pub expected_vs_a: Option<WordDiff>,
+    pub expected_vs_b: Option<WordDiff>,
+    pub a_vs_b: Option<WordDiff>,
+}

@@ -8,8 +8,9 @@ use crate::args;
 use crate::domain::compare::{self as cmp, CaseRow, DimRow, RunCases};
 use crate::domain::ResultStatus;
 use crate::model::compare::FLAGS;
-use crate::model::{CompareReport, NWayReport, Run};
+use crate::model::{CaseDiff, CompareReport, NWayReport, Run};
 use crate::server::error::{ApiError, ApiResult};
+use crate::server::word_diff::word_diff;
 
 /// Runs one N-way comparison takes (SPEC §4).
 pub const MAX_NWAY_RUNS: usize = 8;
@@ -135,4 +136,67 @@ impl Store {
         let eps = cmp::epsilon_for(runs[0].0.score_max, epsilon);
         Ok(cmp::compare_many(runs, eps, flags))
     }
+
+    /// One case's expected output and its outputs in runs a and b (lowest epoch), with word
+    /// diffs (size-capped and time-limited). 404 when the runs are unknown or neither has the
+    /// case.
+    pub async fn compare_case_diff(&self, a: i64, b: i64, case_id: &str) -> ApiResult<CaseDiff> {
+        let (run_a, run_b) = tokio::try_join!(self.get_run(a), self.get_run(b))?;
+        let output = |run: i64| async move {
+            self.db
+                .opt::<(Option<String>,)>(
+                    "SELECT o.workflow_output FROM results r LEFT JOIN result_outputs o ON o.result_id = r.id \
+                     WHERE r.run_id = $1 AND r.case_id = $2 ORDER BY r.epoch LIMIT 1",
+                    args![run, case_id],
+                )
+                .await
+        };
+        let (out_a, out_b) = tokio::try_join!(output(a), output(b))?;
+        if out_a.is_none() && out_b.is_none() {
+            return Err(ApiError::not_found(format!(
+                "neither run {a} nor run {b} has a result for case '{case_id}'"
+            )));
+        }
+        let mut expected = None;
+        for bench in [run_a.bench_id, run_b.bench_id] {
+            if let Some((Some(e),)) = self
+                .db
+                .opt::<(Option<String>,)>(
+                    "SELECT expected_output FROM cases WHERE bench_id = $1 AND case_id = $2",
+                    args![bench, case_id],
+                )
+                .await?
+            {
+                expected = Some(e);
+                break;
+            }
+        }
+        let expected = display_text(expected);
+        let output_a = out_a.and_then(|r| display_text(r.0));
+        let output_b = out_b.and_then(|r| display_text(r.0));
+        let diff = |x: &Option<String>, y: &Option<String>| match (x, y) {
+            (Some(x), Some(y)) => Some(word_diff(x, y)),
+            _ => None,
+        };
+        Ok(CaseDiff {
+            case_id: case_id.to_string(),
+            expected_vs_a: diff(&expected, &output_a),
+            expected_vs_b: diff(&expected, &output_b),
+            a_vs_b: diff(&output_a, &output_b),
+            expected,
+            output_a,
+            output_b,
+        })
+    }
+}
+
+/// Stored JSON text as people read it: a JSON string's content, any other JSON as compact JSON,
+/// text that is not JSON as it is.
+fn display_text(stored: Option<String>) -> Option<String> {
+    let s = stored?;
+    Some(match serde_json::from_str::<serde_json::Value>(&s) {
+        Ok(serde_json::Value::String(text)) => text,
+        Ok(serde_json::Value::Null) => return None,
+        _ => s,
+    })
 }
