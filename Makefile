@@ -35,7 +35,7 @@ test: tools
 
 ## Benchmarks of SPEC §7, on SQLite and on a throwaway PostgreSQL.
 bench:
-	URL=$$(scripts/test-postgres.sh) && ASSAY_BENCH_POSTGRES_URL=$$URL cargo bench --no-default-features --features ssr --bench ingest; \
+	URL=$$(scripts/test-postgres.sh) && ASSAY_BENCH_POSTGRES_URL=$$URL cargo bench --no-default-features --features ssr --bench ingest --bench compare; \
 	  status=$$?; scripts/test-postgres.sh stop; exit $$status
 
 ## Install the toolchain pieces a Leptos build needs (no downloads at build time).

@@ -52,6 +52,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("runs") view=crate::pages::runs::RunsPage/>
                     // Async: an unknown run must answer a real 404, so headers wait for the data.
                     <Route path=(StaticSegment("runs"), ParamSegment("id")) view=crate::pages::run::RunPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("compare") view=crate::pages::compare::ComparePage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("benches"), ParamSegment("bench")) view=crate::pages::bench::BenchPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("runs"), ParamSegment("id"), StaticSegment("cases"), ParamSegment("case_id")) view=crate::pages::case::CasePage ssr=SsrMode::Async/>
                     <Route

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use axum::http::{Method, StatusCode};
 use common::{Kind, TestApp};
 
-/// The JSON routes of SPEC §2, §3 and §3b (events and compare are their own issues).
+/// The JSON routes of SPEC §2, §3 and §3b (events are their own issue).
 const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/scripts/{kind}/{name}/versions"),
     ("get", "/api/scripts/{kind}/{name}/versions/{number}"),
@@ -25,6 +25,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/runs/{id}/results"),
     ("get", "/api/runs/{id}/results/{case_id}"),
     ("get", "/api/runs/{id}/stats"),
+    ("get", "/api/runs/{a}/compare/{b}"),
+    ("get", "/api/compare"),
     ("post", "/api/runs/{id}/complete"),
     ("post", "/api/runs/{id}/fail"),
     ("post", "/api/runs/{id}/cancel"),
@@ -32,6 +34,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/bench-runs/{id}"),
     ("get", "/bench-runs/{id}/results"),
     ("post", "/bench-runs/{id}/cancel"),
+    ("get", "/bench-runs/{a}/compare/{b}"),
 ];
 
 #[tokio::test]
@@ -51,7 +54,10 @@ async fn openapi_document_lists_every_route_and_every_listed_route_is_served() {
     let expected: BTreeSet<(String, String)> = ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
     assert_eq!(documented, expected, "documented routes");
     // Schemas of the wire types are in the document.
-    for schema in ["Run", "ResultDetail", "ResultInput", "ErrorBody", "TriggerRun", "RunStats", "ResultStatus"] {
+    for schema in [
+        "Run", "ResultDetail", "ResultInput", "ErrorBody", "TriggerRun", "RunStats", "ResultStatus", "CompareReport",
+        "CompareCase", "Significance", "NWayReport",
+    ] {
         assert!(doc["components"]["schemas"].get(schema).is_some(), "schema {schema}");
     }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
@@ -64,6 +70,8 @@ async fn openapi_document_lists_every_route_and_every_listed_route_is_served() {
             .replace("{channel}", "production")
             .replace("{bench}", "nobench")
             .replace("{id}", "999")
+            .replace("{a}", "998")
+            .replace("{b}", "999")
             .replace("{case_id}", "x");
         let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
         let body = matches!(m, Method::POST | Method::PUT).then(|| b"{}".to_vec());

@@ -1,6 +1,7 @@
 //! Pure logic shared by server and browser: statuses, verdicts and run aggregates.
 
 pub mod aggregate;
+pub mod compare;
 pub mod format;
 pub mod line_diff;
 

@@ -6,8 +6,14 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub mod compare;
 pub mod query;
 pub mod views;
+
+pub use compare::{
+    CaseDiff, CompareAggregate, CompareCase, CompareReport, CompareWarning, DiffOp, DiffSegment, DimensionDelta, DimensionPair,
+    NWayCell, NWayReport, NWayRow, NWayRunSummary, NWayWarning, Significance, VerdictTransitions, WordDiff,
+};
 
 /// A script version as the API answers it.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

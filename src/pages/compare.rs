@@ -509,8 +509,9 @@ fn CaseRows(c: CompareCase, params: Memo<CompareParams>, a: i64, b: i64, score_m
     let link = |run: i64, present: bool, status: Option<String>, verdict: Option<String>| {
         if present {
             let v = verdict.unwrap_or_else(|| "—".into());
+            let st = status.unwrap_or_default();
             view! { <a href=super::case::case_href(run, &case_id, 1) title=format!("this case in run #{run}")>
-                <span class=format!("st st-{}", status.clone().unwrap_or_default())>{status.unwrap_or_default()}</span>" "
+                <span class=format!("st st-{st}")>{st.clone()}</span>" "
                 <span class=format!("verdict v-{v}")>{v.clone()}</span></a> }.into_any()
         } else {
             view! { <span class="muted">"absent"</span> }.into_any()

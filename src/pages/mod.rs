@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod case;
+pub mod compare;
 pub mod run;
 pub mod runs;
 pub mod script;

@@ -11,6 +11,7 @@ pub mod input;
 pub mod state;
 pub mod store;
 pub mod time;
+pub mod word_diff;
 
 use axum::Router;
 use leptos::prelude::*;

@@ -1,5 +1,6 @@
 //! The JSON API under `/api`: one module per resource, each with its routes.
 
+mod compare;
 mod read;
 mod runs;
 mod scripts;
@@ -48,10 +49,11 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(scripts::router())
         .merge(runs::router())
         .merge(read::router())
+        .merge(compare::router())
         .route("/openapi.json", axum::routing::get(openapi_json))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(SMALL_BODY));
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api", api).merge(seed::router())
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api", api).merge(seed::router()).merge(compare::seed_router())
 }
 
 /// Every JSON route — `/api/…` and the seed's `/bench-runs/…`. The OpenAPI document is built

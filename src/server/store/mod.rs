@@ -3,6 +3,7 @@
 //! several writes into one.
 
 mod benches;
+pub mod compare;
 mod import;
 pub mod read;
 pub mod views;

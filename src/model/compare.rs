@@ -1,0 +1,343 @@
+//! Wire types of run comparison (SPEC §3b, §4 "Compare"): the pairwise `CompareReport` with the
+//! seed's field names (`akribes-sdk`'s `CompareReport`, `CompareAggregate`, `CompareCase`) plus
+//! what Assay adds, the N-way report, and the word diff of the compare page. They compile for
+//! the browser too, so the page decodes exactly what the API serves.
+
+use serde::{Deserialize, Serialize};
+
+use super::Run;
+
+/// Per-case score flags, in the seed's spellings.
+pub const FLAG_IMPROVED: &str = "improved";
+pub const FLAG_REGRESSED: &str = "regressed";
+pub const FLAG_UNCHANGED: &str = "unchanged";
+/// Only in run b (run a has no result for the case).
+pub const FLAG_MISSING_A: &str = "missing_a";
+/// Only in run a (run b has no result for the case).
+pub const FLAG_MISSING_B: &str = "missing_b";
+/// Every score flag, in the order the page lists them.
+pub const FLAGS: [&str; 5] = [
+    FLAG_IMPROVED,
+    FLAG_REGRESSED,
+    FLAG_UNCHANGED,
+    FLAG_MISSING_A,
+    FLAG_MISSING_B,
+];
+
+pub const COST_REGRESSED: &str = "cost_regressed";
+pub const COST_IMPROVED: &str = "cost_improved";
+pub const COST_UNCHANGED: &str = "cost_unchanged";
+
+/// The verdict labels of the transition matrix, in row/column order ("none": no verdict,
+/// i.e. skipped).
+pub const VERDICTS: [&str; 4] = ["pass", "fail", "error", "none"];
+
+/// `GET /api/runs/{a}/compare/{b}` and the seed's `GET /bench-runs/{a}/compare/{b}`: run b
+/// against the baseline run a, over the union of their cases.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CompareReport {
+    pub run_a_id: i64,
+    pub run_b_id: i64,
+    /// The score tolerance the flags used: `?epsilon=`, else `1e-9 × run a's score_max`.
+    pub epsilon: f64,
+    pub aggregate: CompareAggregate,
+    /// One row per case of the union, ordered by case id (byte order).
+    pub per_case: Vec<CompareCase>,
+    /// Dimension names, in the order of every row's `dimensions` and of
+    /// `aggregate.dimension_deltas`.
+    pub dimensions: Vec<String>,
+    /// Why the comparison may mislead (different benches, selections, judge versions, scales).
+    pub warnings: Vec<CompareWarning>,
+    /// The two runs as `GET /api/runs/{id}` answers them (bench, channel, versions, status …).
+    pub run_a: Run,
+    pub run_b: Run,
+}
+
+/// The seed's `CompareAggregate` plus Assay's additions.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CompareAggregate {
+    /// Mean of `delta` over the cases scored in both runs; 0 when there is none.
+    pub mean_score_delta: f64,
+    /// Means over the same cases (scored in both), so `mean_score_b − mean_score_a` is
+    /// `mean_score_delta`; null when no case is scored in both. Each run's own mean is
+    /// `run_a.mean_headline_score` / `run_b.mean_headline_score`.
+    pub mean_score_a: Option<f64>,
+    pub mean_score_b: Option<f64>,
+    /// Σ cost b − Σ cost a, in USD.
+    pub cost_delta_usd: f64,
+    pub cost_a_usd: f64,
+    pub cost_b_usd: f64,
+    /// `cost_delta_usd` / cases in the union (0 for an empty union).
+    pub mean_cost_delta: f64,
+    /// `cost_delta_usd` as a percentage of run a's cost; null when run a spent nothing.
+    pub cost_delta_pct: Option<f64>,
+    /// Run b costs over 5% more than run a (or anything at all when run a spent nothing).
+    pub cost_regression: bool,
+    pub n_improved: i64,
+    pub n_regressed: i64,
+    pub n_unchanged: i64,
+    pub n_missing_a: i64,
+    pub n_missing_b: i64,
+    pub n_cost_regressed: i64,
+    pub n_cost_improved: i64,
+    pub n_cost_unchanged: i64,
+    /// Cases in the union.
+    pub n_cases: i64,
+    /// The runs' pass rates and mean latencies, as their aggregates state them.
+    pub pass_rate_a: Option<f64>,
+    pub pass_rate_b: Option<f64>,
+    pub mean_latency_ms_a: Option<f64>,
+    pub mean_latency_ms_b: Option<f64>,
+    pub dimension_deltas: Vec<DimensionDelta>,
+    pub transitions: VerdictTransitions,
+    pub significance: Significance,
+}
+
+/// One dimension's mean in each run over the cases that have it in both.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DimensionDelta {
+    pub dimension: String,
+    /// Null when no case has the dimension in both runs (then `delta` is 0 and `n` 0).
+    pub mean_a: Option<f64>,
+    pub mean_b: Option<f64>,
+    pub delta: f64,
+    /// Cases with the dimension in both runs.
+    pub n: i64,
+    /// Cases with the dimension in run a / run b at all.
+    pub n_a: i64,
+    pub n_b: i64,
+}
+
+/// Case verdicts a → b over the cases present in both runs: `counts[i][j]` is the number of
+/// cases with verdict `verdicts[i]` in run a and `verdicts[j]` in run b.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct VerdictTransitions {
+    /// Always `["pass", "fail", "error", "none"]`.
+    pub verdicts: Vec<String>,
+    pub counts: Vec<Vec<i64>>,
+}
+
+impl VerdictTransitions {
+    pub fn empty() -> Self {
+        VerdictTransitions {
+            verdicts: VERDICTS.iter().map(|s| s.to_string()).collect(),
+            counts: vec![vec![0; 4]; 4],
+        }
+    }
+
+    /// Index of a verdict (`None` is "none") in the matrix.
+    pub fn index(verdict: Option<&str>) -> usize {
+        match verdict {
+            Some("pass") => 0,
+            Some("fail") => 1,
+            Some("error") => 2,
+            _ => 3,
+        }
+    }
+
+    /// Cases whose verdict went from `a` to `b`.
+    pub fn get(&self, a: Option<&str>, b: Option<&str>) -> i64 {
+        self.counts[Self::index(a)][Self::index(b)]
+    }
+}
+
+/// Is the mean score delta real? A paired interval of it and McNemar's test on verdict flips.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Significance {
+    /// `bootstrap` (paired percentile bootstrap) up to 10,000 pairs, `normal` (normal
+    /// approximation) above.
+    pub method: String,
+    /// 0.95.
+    pub confidence: f64,
+    /// The interval of the mean delta; null with fewer than 2 pairs.
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+    /// Cases scored in both runs.
+    pub n_pairs: i64,
+    /// Bootstrap resamples drawn (0 for `normal` or when there is no interval).
+    pub resamples: i64,
+    /// The RNG seed the bootstrap used (derived from the run ids, so a comparison always gives
+    /// the same interval).
+    pub seed: u64,
+    /// The interval excludes 0.
+    pub significant: bool,
+    /// Exact two-sided McNemar p-value on pass↔fail flips (errors excluded); null without flips.
+    pub mcnemar_p: Option<f64>,
+    pub pass_to_fail: i64,
+    pub fail_to_pass: i64,
+}
+
+/// One case of the union.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CompareCase {
+    pub case_id: String,
+    /// The case name, else its id.
+    pub case_label: String,
+    /// The case's score in each run: the mean of its scored epochs (ok/cached with a score).
+    pub score_a: Option<f64>,
+    pub score_b: Option<f64>,
+    /// `score_b − score_a` when both are scored.
+    pub delta: Option<f64>,
+    /// `improved | regressed | unchanged | missing_a | missing_b`.
+    pub flag: String,
+    /// Status of the case in each run (its epochs' most telling status: a failure, else ok,
+    /// else cached, else skipped); null when the run has no result for it.
+    pub status_a: Option<String>,
+    pub status_b: Option<String>,
+    /// The case's verdict in each run (pass/fail from its score against the run's threshold,
+    /// else error, else null for skipped); null also when the run has no result for it.
+    pub verdict_a: Option<String>,
+    pub verdict_b: Option<String>,
+    /// Epochs (result rows) of the case in each run.
+    pub epochs_a: i64,
+    pub epochs_b: i64,
+    /// The case's cost in each run (all its epochs; 0 when absent).
+    pub cost_a: f64,
+    pub cost_b: f64,
+    pub cost_delta: f64,
+    /// `cost_regressed | cost_improved | cost_unchanged` (|Δ| ≤ 1e-9 is unchanged).
+    pub cost_flag: String,
+    /// Dimension scores, aligned with the report's `dimensions` (empty when no run has any).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dimensions: Vec<DimensionPair>,
+}
+
+/// A case's score on one dimension in each run (mean over its epochs that have it).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DimensionPair {
+    pub a: Option<f64>,
+    pub b: Option<f64>,
+}
+
+/// Something that makes a comparison less meaningful.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CompareWarning {
+    /// `different_bench | different_selection | different_judge_version | different_score_scale`.
+    pub code: String,
+    pub message: String,
+}
+
+/// `GET /api/compare?runs=…`: up to 8 runs, the first the baseline; every other column is
+/// flagged against it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NWayReport {
+    /// The run ids in column order; `run_ids[0]` is the baseline.
+    pub run_ids: Vec<i64>,
+    /// Tolerance of the flags: `?epsilon=`, else `1e-9 × the baseline's score_max`.
+    pub epsilon: f64,
+    /// The flags asked for with `?flag=` (a row is kept when any column has one of them);
+    /// empty: every row.
+    pub flag_filter: Vec<String>,
+    /// One summary per run, in column order.
+    pub runs: Vec<NWayRunSummary>,
+    /// One row per case of the union (after the flag filter), ordered by case id.
+    pub rows: Vec<NWayRow>,
+    /// Warnings of each run against the baseline, tagged with the run.
+    pub warnings: Vec<NWayWarning>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NWayRunSummary {
+    pub run: Run,
+    /// Mean of the case scores of this run (cases with a scored epoch); null when none.
+    pub mean_score: Option<f64>,
+    pub pass_rate: Option<f64>,
+    /// Σ cost of the run's results.
+    pub cost_usd: f64,
+    /// Cases with a result in this run.
+    pub n_cases: i64,
+    /// Against the baseline (all zero, and `mean_score_delta` 0, for the baseline itself).
+    pub mean_score_delta: f64,
+    pub cost_delta_usd: f64,
+    pub n_improved: i64,
+    pub n_regressed: i64,
+    pub n_unchanged: i64,
+    pub n_missing_a: i64,
+    pub n_missing_b: i64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NWayRow {
+    pub case_id: String,
+    pub case_label: String,
+    /// One cell per run, in column order.
+    pub cells: Vec<NWayCell>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NWayCell {
+    pub score: Option<f64>,
+    /// Null when the run has no result for the case.
+    pub status: Option<String>,
+    pub verdict: Option<String>,
+    pub cost: f64,
+    /// `score − baseline score` when both are scored.
+    pub delta: Option<f64>,
+    /// The flag against the baseline; null in the baseline's own column.
+    pub flag: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NWayWarning {
+    pub run_id: i64,
+    pub code: String,
+    pub message: String,
+}
+
+/// An inline word diff for the compare page.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct WordDiff {
+    /// Consecutive segments; `equal` + `delete` spell the old text, `equal` + `insert` the new.
+    pub segments: Vec<DiffSegment>,
+    /// A side was over the size cap: no diff was computed (`segments` is empty).
+    pub too_large: bool,
+    /// The time limit was reached: the diff is valid but may be coarser than the minimal one.
+    pub timed_out: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DiffSegment {
+    pub op: DiffOp,
+    pub text: String,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DiffOp {
+    Equal,
+    Insert,
+    Delete,
+}
+
+/// One case's texts in a comparison with their word diffs, for the page's inline diff
+/// (computed when a row is expanded). Outputs are the lowest epoch's; JSON outputs that are not
+/// a string are shown as JSON text.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CaseDiff {
+    pub case_id: String,
+    /// The case's expected output (from run a's bench, else run b's).
+    pub expected: Option<String>,
+    pub output_a: Option<String>,
+    pub output_b: Option<String>,
+    /// Word diffs; null when a side is missing.
+    pub expected_vs_a: Option<WordDiff>,
+    pub expected_vs_b: Option<WordDiff>,
+    pub a_vs_b: Option<WordDiff>,
+}

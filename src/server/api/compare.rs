@@ -1,0 +1,275 @@
+//! Run comparison routes: `GET /api/runs/{a}/compare/{b}` (JSON, or the CSV export with
+//! `format=csv`), `GET /api/compare?runs=…` (N-way) and the seed's
+//! `GET /bench-runs/{a}/compare/{b}`.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::parse_id;
+use crate::model::{CompareReport, ErrorBody, NWayReport};
+use crate::server::auth::CanRead;
+use crate::server::error::{ApiError, ApiResult};
+use crate::server::state::AppState;
+
+/// The `/api` routes.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(compare_runs))
+        .routes(routes!(compare_many))
+}
+
+/// The seed's route, at the root.
+pub fn seed_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(seed_compare))
+}
+
+/// Query pairs, percent-decoded; empty values count as absent.
+fn pairs(raw: Option<String>) -> ApiResult<Vec<(String, String)>> {
+    let pairs: Vec<(String, String)> = match raw {
+        None => Vec::new(),
+        Some(q) => serde_urlencoded::from_str(&q)
+            .map_err(|_| ApiError::invalid("query", "the query string does not decode"))?,
+    };
+    Ok(pairs.into_iter().filter(|(_, v)| !v.is_empty()).collect())
+}
+
+fn last<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+fn epsilon(pairs: &[(String, String)]) -> ApiResult<Option<f64>> {
+    last(pairs, "epsilon")
+        .map(|v| {
+            v.trim()
+                .parse::<f64>()
+                .map_err(|_| ApiError::invalid("epsilon", format!("'{v}' is not a number")))
+        })
+        .transpose()
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Json,
+    Csv,
+}
+
+fn format(pairs: &[(String, String)]) -> ApiResult<Format> {
+    match last(pairs, "format") {
+        None | Some("json") => Ok(Format::Json),
+        Some("csv") => Ok(Format::Csv),
+        Some(other) => Err(ApiError::invalid(
+            "format",
+            format!("unknown format '{other}': use json or csv"),
+        )),
+    }
+}
+
+/// Run b against the baseline run a: per-case flags, aggregates, verdict transitions, dimension
+/// deltas, significance and warnings. `format=csv` answers the per-case table as CSV.
+#[utoipa::path(get, path = "/runs/{a}/compare/{b}", tag = "runs",
+    params(("a" = i64, Path, description = "the baseline run"), ("b" = i64, Path),
+           ("epsilon" = Option<f64>, Query, description = "score tolerance of the flags; default 1e-9 × run a's score_max"),
+           ("format" = Option<String>, Query, description = "json (default) or csv")),
+    responses((status = 200, content((CompareReport = "application/json"), (String = "text/csv"))),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn compare_runs(
+    _: CanRead,
+    State(s): State<AppState>,
+    Path((a, b)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Response> {
+    let pairs = pairs(q)?;
+    let fmt = format(&pairs)?;
+    let report = s
+        .store
+        .compare(parse_id("run", &a)?, parse_id("run", &b)?, epsilon(&pairs)?)
+        .await?;
+    Ok(match fmt {
+        Format::Json => Json(report).into_response(),
+        Format::Csv => {
+            let name = format!(
+                "attachment; filename=\"compare-{}-{}.csv\"",
+                report.run_a_id, report.run_b_id
+            );
+            (
+                [
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                    (header::CONTENT_DISPOSITION, name),
+                ],
+                compare_csv(&report),
+            )
+                .into_response()
+        }
+    })
+}
+
+/// The seed's `CompareReport` (`akribes-sdk` `BenchRunsClient::compare`): the same report as
+/// `/api/runs/{a}/compare/{b}`.
+#[utoipa::path(get, path = "/bench-runs/{a}/compare/{b}", tag = "seed",
+    params(("a" = i64, Path), ("b" = i64, Path), ("epsilon" = Option<f64>, Query)),
+    responses((status = 200, body = CompareReport), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn seed_compare(
+    _: CanRead,
+    State(s): State<AppState>,
+    Path((a, b)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<CompareReport>> {
+    let pairs = pairs(q)?;
+    Ok(Json(
+        s.store
+            .compare(parse_id("run", &a)?, parse_id("run", &b)?, epsilon(&pairs)?)
+            .await?,
+    ))
+}
+
+/// Up to 8 runs side by side, the first the baseline; every other column flagged against it.
+#[utoipa::path(get, path = "/compare", tag = "runs",
+    params(("runs" = String, Query, description = "2 to 8 run ids, comma-separated, the baseline first"),
+           ("epsilon" = Option<f64>, Query),
+           ("flag" = Option<String>, Query, description = "keep rows where any column has one of these flags (comma list)")),
+    responses((status = 200, body = NWayReport), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn compare_many(
+    _: CanRead,
+    State(s): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<NWayReport>> {
+    let pairs = pairs(q)?;
+    let runs = last(&pairs, "runs")
+        .ok_or_else(|| ApiError::invalid("runs", "name 2 to 8 runs: ?runs=1,2"))?;
+    let ids = runs
+        .split(',')
+        .map(|v| {
+            v.trim()
+                .parse::<i64>()
+                .map_err(|_| ApiError::invalid("runs", format!("'{v}' is not a run id")))
+        })
+        .collect::<ApiResult<Vec<i64>>>()?;
+    let flags: Vec<String> = last(&pairs, "flag")
+        .map(|f| {
+            f.split(',')
+                .map(|x| x.trim().to_string())
+                .filter(|x| !x.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Json(
+        s.store.compare_many(&ids, epsilon(&pairs)?, &flags).await?,
+    ))
+}
+
+// ---------------------------------------------------------------------------------------------
+// CSV export
+
+/// One CSV cell of untrusted text: a leading `= + - @` (or tab / carriage return) that a
+/// spreadsheet would run as a formula gets a `'` first; cells with a comma, quote or line
+/// break are quoted, quotes doubled (RFC 4180).
+pub fn csv_text(s: &str) -> String {
+    let guarded = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    if guarded.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", guarded.replace('"', "\"\""))
+    } else {
+        guarded
+    }
+}
+
+fn csv_num(v: Option<f64>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_default()
+}
+
+fn csv_opt(v: &Option<String>) -> String {
+    v.as_deref().map(csv_text).unwrap_or_default()
+}
+
+/// The per-case table of a report: a header row, then one row per case.
+pub fn compare_csv(r: &CompareReport) -> String {
+    let mut header: Vec<String> = [
+        "case_id",
+        "case_label",
+        "flag",
+        "score_a",
+        "score_b",
+        "delta",
+        "status_a",
+        "status_b",
+        "verdict_a",
+        "verdict_b",
+        "epochs_a",
+        "epochs_b",
+        "cost_a",
+        "cost_b",
+        "cost_delta",
+        "cost_flag",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for d in &r.dimensions {
+        header.push(csv_text(&format!("{d} (a)")));
+        header.push(csv_text(&format!("{d} (b)")));
+    }
+    let mut out = header.join(",");
+    out.push_str("\r\n");
+    for c in &r.per_case {
+        let mut cells = vec![
+            csv_text(&c.case_id),
+            csv_text(&c.case_label),
+            c.flag.clone(),
+            csv_num(c.score_a),
+            csv_num(c.score_b),
+            csv_num(c.delta),
+            csv_opt(&c.status_a),
+            csv_opt(&c.status_b),
+            csv_opt(&c.verdict_a),
+            csv_opt(&c.verdict_b),
+            c.epochs_a.to_string(),
+            c.epochs_b.to_string(),
+            c.cost_a.to_string(),
+            c.cost_b.to_string(),
+            c.cost_delta.to_string(),
+            c.cost_flag.clone(),
+        ];
+        for k in 0..r.dimensions.len() {
+            let d = c.dimensions.get(k).copied().unwrap_or_default();
+            cells.push(csv_num(d.a));
+            cells.push(csv_num(d.b));
+        }
+        out.push_str(&cells.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_cells_are_quoted_and_formulas_defused() {
+        assert_eq!(csv_text("plain"), "plain");
+        assert_eq!(csv_text("a,b"), "\"a,b\"");
+        assert_eq!(csv_text("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_text("two\nlines"), "\"two\nlines\"");
+        assert_eq!(csv_text("=SUM(A1:A9)"), "'=SUM(A1:A9)");
+        assert_eq!(csv_text("+1"), "'+1");
+        assert_eq!(csv_text("-2"), "'-2");
+        assert_eq!(csv_text("@cmd"), "'@cmd");
+        assert_eq!(
+            csv_text("=HYPERLINK(\"x\",\"y\")"),
+            "\"'=HYPERLINK(\"\"x\"\",\"\"y\"\")\""
+        );
+        assert_eq!(csv_text("a=b"), "a=b", "only a leading sign is a formula");
+        assert_eq!(csv_text("Grüße"), "Grüße");
+    }
+}
