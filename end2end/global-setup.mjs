@@ -133,5 +133,35 @@ export default async function globalSetup() {
     language: "python", label: "calibrated tone", published_by: "lee@example.com", channels: ["canary"],
   });
   // ---- end of script version page ----
+  // --- compare page (compare.spec.mjs): bench "cmp", 30 cases; run a (production) scores all
+  // 0.8; run b (canary) regresses c00–c09 to 0.3 (pass → fail), improves c10–c19 to 0.9, keeps
+  // c20–c27, lacks c28 and alone has c29; run c (staging) for the N-way view.
+  await call("PUT", "/api/benches/cmp", { workflow: "support-bot", judge: "rubric" });
+  const cmpCases = [];
+  for (let i = 0; i < 30; i++) {
+    const id = `c${String(i).padStart(2, "0")}`;
+    cmpCases.push({ id, name: `Compare case ${i}`, expected_output: `The refund for order ${i} is approved within five days.` });
+  }
+  await call("PUT", "/api/benches/cmp/cases", { cases: cmpCases });
+  const cmpRun = async (channel, pick) => {
+    const r = await call("POST", "/api/runs", { bench: "cmp", channel, triggered_by: "e2e" });
+    const results = [];
+    for (let i = 0; i < 30; i++) {
+      const x = pick(i);
+      if (x) results.push({ case_id: `c${String(i).padStart(2, "0")}`, status: "ok", headline_score: x.score, output: x.output, cost_usd: x.cost });
+    }
+    await call("POST", `/api/runs/${r.id}/results`, { results });
+    await call("POST", `/api/runs/${r.id}/complete`, {});
+    return r.id;
+  };
+  const good = (i) => `The refund for order ${i} is approved within five days.`;
+  await cmpRun("production", (i) => (i === 29 ? null : { score: 0.8, output: good(i), cost: 0.01 }));
+  await cmpRun("canary", (i) => {
+    if (i === 28) return null;
+    if (i < 10) return { score: 0.3, output: `The refund for order ${i} is denied <b>today</b>.`, cost: 0.012 };
+    if (i < 20) return { score: 0.9, output: good(i), cost: 0.012 };
+    return { score: 0.8, output: good(i), cost: 0.012 };
+  });
+  await cmpRun("staging", (i) => ({ score: i === 5 ? 0.1 : 0.8, output: good(i), cost: 0.01 }));
   process.env.ASSAY_E2E_TOKEN = token;
 }

@@ -4,7 +4,9 @@ import { defineConfig } from "@playwright/test";
 
 export default defineConfig({
   testDir: "./tests",
-  timeout: 30_000,
+  timeout: 60_000,
+  // The debug WASM bundle hydrates in 1–3 s on an idle 2-core machine; leave room for a busy one.
+  expect: { timeout: 15_000 },
   retries: 0,
   workers: 1,
   reporter: [["list"]],

@@ -8,8 +8,8 @@ test.describe("run list", () => {
     expect(res.status()).toBe(200);
     const html = await res.text();
     expect(html).toContain('data-testid="runs-table"');
-    expect(html).toContain('href="/runs/64"');
-    expect(html.indexOf('href="/runs/64"')).toBeLessThan(html.indexOf('href="/runs/63"'));
+    expect(html).toContain('href="/runs/67"');
+    expect(html.indexOf('href="/runs/67"')).toBeLessThan(html.indexOf('href="/runs/66"'));
   });
 
   test("a deep link restores its filters and pages stay client-side", async ({ page }) => {
@@ -28,7 +28,7 @@ test.describe("run list", () => {
     await page.getByLabel("Triggered by").fill("");
     await page.getByRole("button", { name: "Apply" }).click();
     await expect(page).toHaveURL(/channel=staging/);
-    await expect(rows(page)).toHaveCount(20);
+    await expect(rows(page)).toHaveCount(21);
     for (const text of await rows(page).locator("td:nth-child(4)").allTextContents()) expect(text).toBe("staging");
     expect(await page.evaluate(() => window.__marker)).toBe("still here");
 
@@ -45,17 +45,17 @@ test.describe("run list", () => {
     const first = await rows(page).locator("td:nth-child(2) a").allTextContents();
     await page.getByRole("link", { name: "Older »" }).click();
     await expect(page).toHaveURL(/cursor=/);
-    await expect(rows(page)).toHaveCount(14);
+    await expect(rows(page)).toHaveCount(17);
     const second = await rows(page).locator("td:nth-child(2) a").allTextContents();
     const ids = [...first, ...second].map((t) => Number(t.replace("#", "")));
-    expect(new Set(ids).size).toBe(64);
+    expect(new Set(ids).size).toBe(67);
     expect(ids).toEqual([...ids].sort((a, b) => b - a));
     await expect(page.getByRole("link", { name: "« Newest" })).toBeVisible();
   });
 
   test("status, metadata and search filters; judge versions are links", async ({ page }) => {
     await page.goto("/runs?status=completed");
-    await expect(rows(page)).toHaveCount(23);
+    await expect(rows(page)).toHaveCount(26);
     await page.goto("/runs?meta.branch=feat%2Fx&channel=production");
     await expect(rows(page)).toHaveCount(5);
     await page.goto("/runs?q=run%20number%2042");

@@ -67,6 +67,17 @@ pub fn duration(ms: i64) -> String {
     }
 }
 
+/// A change in dollars with its sign: `+$0.0120`, `−$0.0030`.
+pub fn usd_delta(v: f64) -> String {
+    if v < 0.0 {
+        format!("−{}", usd(-v))
+    } else if v > 0.0 {
+        format!("+{}", usd(v))
+    } else {
+        usd(0.0)
+    }
+}
+
 /// A score on its scale: 0.734 on 0–1, 73.4 on 0–100.
 pub fn score(v: Option<f64>, score_max: f64) -> String {
     match v {
@@ -125,5 +136,12 @@ mod tests {
             assert_eq!(ms_to_ts(ms), ts);
         }
         assert_eq!(ms_to_ts(0), "1970-01-01T00:00:00.000Z");
+    }
+
+    #[test]
+    fn usd_delta_carries_its_sign() {
+        assert_eq!(usd_delta(-0.003), "−$0.0030");
+        assert_eq!(usd_delta(0.5), "+$0.50");
+        assert_eq!(usd_delta(0.0), "$0");
     }
 }

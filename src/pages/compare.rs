@@ -289,8 +289,16 @@ fn run_label(r: &Run) -> String {
     format!("#{} · {} · {} · wf v{} · judge v{}", r.id, r.bench_name, r.channel, r.workflow_version_number, r.judge_version_number)
 }
 
+/// A change with its sign (a real minus sign, like the rest of the dashboard).
 fn signed(v: f64, digits: usize) -> String {
-    if v > 0.0 { format!("+{v:.digits$}") } else { format!("{v:.digits$}") }
+    let s = format!("{:.digits$}", v.abs());
+    if s.bytes().all(|b| b == b'0' || b == b'.') {
+        s
+    } else if v > 0.0 {
+        format!("+{s}")
+    } else {
+        format!("−{s}")
+    }
 }
 
 fn delta_class(d: Option<f64>, eps: f64) -> &'static str {
@@ -416,7 +424,7 @@ fn PairwiseBody(page: ComparePage, params: Memo<CompareParams>) -> impl IntoView
                 <ul class="warnings" role="status" data-testid="compare-warnings">{r.warnings.iter().map(|w| view! { <li>{w.message.clone()}</li> }).collect_view()}</ul>
             })}
         </header>
-        <section class="cards" aria-label="Summary" data-testid="compare-summary">
+        <section class="cards compare-cards" aria-label="Summary" data-testid="compare-summary">
             <div class="card wide">
                 <div class="label">"Mean score Δ (cases scored in both)"</div>
                 <div class=format!("value {}", delta_class(Some(agg.mean_score_delta), eps)) data-testid="mean-delta">{signed(agg.mean_score_delta, 3)}</div>
@@ -427,7 +435,7 @@ fn PairwiseBody(page: ComparePage, params: Memo<CompareParams>) -> impl IntoView
             <div class="card"><div class="label">"Mean score a → b"</div><div class="value">{format!("{} → {}", format::score(agg.mean_score_a, sm), format::score(agg.mean_score_b, sm))}</div></div>
             <div class="card"><div class="label">"Pass rate Δ"</div><div class="value" data-testid="pass-delta">{pass_delta}</div>
                 <div class="sub muted">{format!("{} → {}", format::percent(agg.pass_rate_a), format::percent(agg.pass_rate_b))}</div></div>
-            <div class="card"><div class="label">"Cost Δ"</div><div class=format!("value {}", if agg.cost_regression { "delta down" } else { "delta" })>{format!("{}{}{cost_pct}", if agg.cost_delta_usd > 0.0 { "+" } else { "" }, format::usd(agg.cost_delta_usd))}</div>
+            <div class="card"><div class="label">"Cost Δ"</div><div class=format!("value {}", if agg.cost_regression { "delta down" } else { "delta" })>{format!("{}{cost_pct}", format::usd_delta(agg.cost_delta_usd))}</div>
                 <div class="sub muted">{format!("{} → {}", format::usd(agg.cost_a_usd), format::usd(agg.cost_b_usd))}</div>
                 {agg.cost_regression.then(|| view! { <div class="sub"><span class="badge run-failed">"cost regression"</span></div> })}</div>
             <div class="card"><div class="label">"Mean latency Δ"</div><div class="value">{lat_delta}</div></div>
@@ -517,7 +525,7 @@ fn CaseRows(c: CompareCase, params: Memo<CompareParams>, a: i64, b: i64, score_m
             view! { <span class="muted">"absent"</span> }.into_any()
         }
     };
-    let cost = if c.cost_flag == COST_UNCHANGED { String::new() } else { format!("{}{}", if c.cost_delta > 0.0 { "+" } else { "" }, format::usd(c.cost_delta)) };
+    let cost = if c.cost_flag == COST_UNCHANGED { String::new() } else { format::usd_delta(c.cost_delta) };
     let cid = case_id.clone();
     view! {
         <tr data-testid="compare-row" class=move || if is_open.get() { "open" } else { "" }>
@@ -699,6 +707,13 @@ mod tests {
         let p = params("runs=5,1,2&flag=regressed&page=2");
         assert!(p.is_nway());
         assert_eq!(p.href(|q| q.page = 1), "/compare?runs=5,1,2&flag=regressed");
+    }
+
+    #[test]
+    fn signed_numbers_use_a_real_minus_and_no_signed_zero() {
+        assert_eq!(signed(-0.142857, 3), "−0.143");
+        assert_eq!(signed(0.25, 2), "+0.25");
+        assert_eq!(signed(-0.0001, 3), "0.000");
     }
 
     #[test]
