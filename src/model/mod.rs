@@ -10,7 +10,7 @@ pub mod compare;
 pub mod query;
 
 pub use compare::{
-    CaseDiff, CompareAggregate, CompareCase, CompareReport, CompareWarning, DiffOp, DiffSegment, DimensionDelta, DimensionPair,
+    CaseDiff, CompareAggregate, CostFlag, Flag, CompareCase, CompareReport, CompareWarning, DiffOp, DiffSegment, DimensionDelta, DimensionPair,
     NWayCell, NWayReport, NWayRow, NWayRunSummary, NWayWarning, Significance, VerdictTransitions, WordDiff,
 };
 

@@ -7,8 +7,7 @@ use super::Store;
 use crate::args;
 use crate::domain::compare::{self as cmp, CaseRow, DimRow, RunCases};
 use crate::domain::ResultStatus;
-use crate::model::compare::FLAGS;
-use crate::model::{CaseDiff, CompareReport, NWayReport, Run};
+use crate::model::{CaseDiff, CompareReport, Flag, NWayReport, Run};
 use crate::server::db::Db;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::sqlite_raw;
@@ -16,6 +15,23 @@ use crate::server::word_diff::word_diff;
 
 /// Runs one N-way comparison takes (SPEC §4).
 pub const MAX_NWAY_RUNS: usize = 8;
+
+/// A `?flag=` list (comma-separated flag names) of an N-way comparison.
+pub fn parse_flags(list: &str) -> ApiResult<Vec<Flag>> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .map(|f| {
+            Flag::parse(f).ok_or_else(|| {
+                let all: Vec<&str> = Flag::ALL.iter().map(|f| f.as_str()).collect();
+                ApiError::invalid(
+                    "flag",
+                    format!("unknown flag '{f}': use {}", all.join(", ")),
+                )
+            })
+        })
+        .collect()
+}
 
 /// A `?epsilon=` must be a finite, non-negative number.
 pub fn check_epsilon(epsilon: Option<f64>) -> ApiResult<Option<f64>> {
@@ -50,6 +66,19 @@ impl Loaded {
     }
 }
 
+type DimCols = (Option<Vec<i64>>, Option<Vec<Option<i32>>>, Option<Vec<f64>>);
+
+/// The id range to read a run's dimension rows from, when its `n` result ids lie close together
+/// (a batch's results get consecutive ids, so a run's usually do): a range scan of the
+/// dimensions' primary key instead of one probe per result. Rows of other runs inside the range
+/// are dropped by the caller. None (use a join) when the ids are spread out.
+fn id_range(n: usize, ids: impl Iterator<Item = i64>) -> Option<(i64, i64)> {
+    let (lo, hi) = ids.fold((i64::MAX, i64::MIN), |(lo, hi), id| {
+        (lo.min(id), hi.max(id))
+    });
+    (n > 0 && (hi - lo) as u64 <= 2 * n as u64 + 10_000).then_some((lo, hi))
+}
+
 fn status(s: &str) -> ResultStatus {
     ResultStatus::parse(s).unwrap_or(ResultStatus::Skipped)
 }
@@ -76,11 +105,24 @@ async fn load_sqlite(pool: &sqlx::SqlitePool, run_id: i64) -> Result<Loaded, sql
                 cost_usd: r.f64(6),
             });
         })?;
-        let q = raw.prepare(
-            "SELECT d.result_id, d.dimension, d.score FROM results r \
-             JOIN result_dimensions d ON d.result_id = r.id WHERE r.run_id = ?1",
-        )?;
-        q.bind_i64(1, run_id)?;
+        let q = match id_range(out.rows.len(), row_of.keys().copied()) {
+            Some((lo, hi)) => {
+                let q = raw.prepare(
+                    "SELECT result_id, dimension, score FROM result_dimensions WHERE result_id BETWEEN ?1 AND ?2",
+                )?;
+                q.bind_i64(1, lo)?;
+                q.bind_i64(2, hi)?;
+                q
+            }
+            None => {
+                let q = raw.prepare(
+                    "SELECT d.result_id, d.dimension, d.score FROM results r \
+                     JOIN result_dimensions d ON d.result_id = r.id WHERE r.run_id = ?1",
+                )?;
+                q.bind_i64(1, run_id)?;
+                q
+            }
+        };
         q.for_each(|r| {
             if let (Some(&row), Some(name)) = (row_of.get(&r.i64(0)), r.text(1)) {
                 let d = out.dim_index(&name);
@@ -121,14 +163,30 @@ async fn load_postgres(pool: &sqlx::PgPool, run_id: i64) -> Result<Loaded, sqlx:
     .bind(run_id)
     .fetch_all(&mut *tx)
     .await?;
-    let (dim_ids, dim_pos, dim_scores): (Option<Vec<i64>>, Option<Vec<Option<i32>>>, Option<Vec<f64>>) = sqlx::query_as(
-        "SELECT array_agg(d.result_id), array_agg(array_position($2::text[], d.dimension)), array_agg(d.score) \
-         FROM result_dimensions d JOIN results r ON r.id = d.result_id WHERE r.run_id = $1",
-    )
-    .bind(run_id)
-    .bind(&dim_names)
-    .fetch_one(&mut *tx)
-    .await?;
+    let result_ids = ids.as_deref().unwrap_or_default();
+    let (dim_ids, dim_pos, dim_scores): DimCols = match id_range(result_ids.len(), result_ids.iter().copied()) {
+        Some((lo, hi)) => {
+            sqlx::query_as(
+                "SELECT array_agg(result_id), array_agg(array_position($3::text[], dimension)), array_agg(score) \
+                 FROM result_dimensions WHERE result_id BETWEEN $1 AND $2",
+            )
+            .bind(lo)
+            .bind(hi)
+            .bind(&dim_names)
+            .fetch_one(&mut *tx)
+            .await?
+        }
+        None => {
+            sqlx::query_as(
+                "SELECT array_agg(d.result_id), array_agg(array_position($2::text[], d.dimension)), array_agg(d.score) \
+                 FROM result_dimensions d JOIN results r ON r.id = d.result_id WHERE r.run_id = $1",
+            )
+            .bind(run_id)
+            .bind(&dim_names)
+            .fetch_one(&mut *tx)
+            .await?
+        }
+    };
     tx.commit().await?;
 
     let ids = ids.unwrap_or_default();
@@ -209,7 +267,7 @@ impl Store {
         let ((run_a, cases_a), (run_b, cases_b)) =
             (loaded.next().expect("run a"), loaded.next().expect("run b"));
         let eps = cmp::epsilon_for(run_a.score_max, epsilon);
-        Ok(cmp::compare(run_a, &cases_a, run_b, &cases_b, eps))
+        Ok(cmp::compare(run_a, cases_a, run_b, cases_b, eps))
     }
 
     /// Up to 8 runs, the first the baseline (SPEC §4 "N-way"). `flags` keeps the rows where any
@@ -218,7 +276,7 @@ impl Store {
         &self,
         ids: &[i64],
         epsilon: Option<f64>,
-        flags: &[String],
+        flags: &[Flag],
     ) -> ApiResult<NWayReport> {
         if ids.len() < 2 || ids.len() > MAX_NWAY_RUNS {
             return Err(ApiError::invalid(
@@ -237,12 +295,6 @@ impl Store {
             return Err(ApiError::invalid(
                 "runs",
                 format!("run {} is named twice", dup.1),
-            ));
-        }
-        if let Some(bad) = flags.iter().find(|f| !FLAGS.contains(&f.as_str())) {
-            return Err(ApiError::invalid(
-                "flag",
-                format!("unknown flag '{bad}': use {}", FLAGS.join(", ")),
             ));
         }
         let epsilon = check_epsilon(epsilon)?;
