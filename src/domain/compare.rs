@@ -19,7 +19,7 @@
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
-use super::ResultStatus;
+use super::{ResultStatus, Verdict};
 use crate::model::compare::*;
 use crate::model::Run;
 
@@ -73,11 +73,11 @@ impl CaseAgg {
         (self.scored > 0).then(|| self.score_sum / self.scored as f64)
     }
 
-    pub fn verdict(&self, pass_threshold: f64) -> Option<&'static str> {
+    pub fn verdict(&self, pass_threshold: f64) -> Option<Verdict> {
         match self.score() {
-            Some(s) if s >= pass_threshold => Some("pass"),
-            Some(_) => Some("fail"),
-            None if self.errored => Some("error"),
+            Some(s) if s >= pass_threshold => Some(Verdict::Pass),
+            Some(_) => Some(Verdict::Fail),
+            None if self.errored => Some(Verdict::Error),
             None => None,
         }
     }
@@ -191,36 +191,36 @@ pub fn score_flag(
     score_a: Option<f64>,
     score_b: Option<f64>,
     epsilon: f64,
-) -> &'static str {
+) -> Flag {
     match (in_a, in_b) {
-        (false, _) => FLAG_MISSING_A,
-        (true, false) => FLAG_MISSING_B,
+        (false, _) => Flag::MissingA,
+        (true, false) => Flag::MissingB,
         (true, true) => match (score_a, score_b) {
             (Some(a), Some(b)) => {
                 let d = b - a;
                 if d.abs() <= epsilon {
-                    FLAG_UNCHANGED
+                    Flag::Unchanged
                 } else if d > 0.0 {
-                    FLAG_IMPROVED
+                    Flag::Improved
                 } else {
-                    FLAG_REGRESSED
+                    Flag::Regressed
                 }
             }
-            (None, Some(_)) => FLAG_IMPROVED,
-            (Some(_), None) => FLAG_REGRESSED,
-            (None, None) => FLAG_UNCHANGED,
+            (None, Some(_)) => Flag::Improved,
+            (Some(_), None) => Flag::Regressed,
+            (None, None) => Flag::Unchanged,
         },
     }
 }
 
 /// `cost_regressed | cost_improved | cost_unchanged` for `cost_b − cost_a`.
-pub fn cost_flag(cost_delta: f64) -> &'static str {
+pub fn cost_flag(cost_delta: f64) -> CostFlag {
     if cost_delta.abs() <= COST_EPSILON {
-        COST_UNCHANGED
+        CostFlag::CostUnchanged
     } else if cost_delta > 0.0 {
-        COST_REGRESSED
+        CostFlag::CostRegressed
     } else {
-        COST_IMPROVED
+        CostFlag::CostImproved
     }
 }
 
@@ -475,54 +475,61 @@ fn for_each_union(runs: &[&RunCases], mut f: impl FnMut(&[Option<usize>])) {
     }
 }
 
-/// Walk the union of two runs' case lists with a merge join (no per-case allocation).
-fn for_each_pair(
-    a: &RunCases,
-    b: &RunCases,
-    mut f: impl FnMut(Option<&CaseAgg>, Option<&CaseAgg>),
-) {
+/// The union of two runs' case lists (each ordered by case id) by a merge join: per case, its
+/// index in run a and in run b.
+fn merge_order(a: &RunCases, b: &RunCases) -> Vec<(Option<u32>, Option<u32>)> {
+    let mut out = Vec::with_capacity(a.cases.len().max(b.cases.len()));
     let (mut i, mut j) = (0, 0);
     loop {
-        match (a.cases.get(i), b.cases.get(j)) {
-            (None, None) => return,
-            (Some(x), None) => {
-                f(Some(x), None);
+        let next = match (a.cases.get(i), b.cases.get(j)) {
+            (None, None) => return out,
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (Some(x), Some(y)) => x.case_id.as_bytes().cmp(y.case_id.as_bytes()),
+        };
+        match next {
+            Ordering::Less => {
+                out.push((Some(i as u32), None));
                 i += 1;
             }
-            (None, Some(y)) => {
-                f(None, Some(y));
+            Ordering::Greater => {
+                out.push((None, Some(j as u32)));
                 j += 1;
             }
-            (Some(x), Some(y)) => match x.case_id.as_bytes().cmp(y.case_id.as_bytes()) {
-                Ordering::Less => {
-                    f(Some(x), None);
-                    i += 1;
-                }
-                Ordering::Greater => {
-                    f(None, Some(y));
-                    j += 1;
-                }
-                Ordering::Equal => {
-                    f(Some(x), Some(y));
-                    i += 1;
-                    j += 1;
-                }
-            },
+            Ordering::Equal => {
+                out.push((Some(i as u32), Some(j as u32)));
+                i += 1;
+                j += 1;
+            }
         }
     }
 }
 
-fn label(a: Option<&CaseAgg>, b: Option<&CaseAgg>) -> (String, String) {
-    let id = a.or(b).map(|c| c.case_id.clone()).unwrap_or_default();
-    let name = b
-        .and_then(|c| c.case_name.clone())
-        .or_else(|| a.and_then(|c| c.case_name.clone()));
+/// A case's id and label, moved out of the runs' cases (they are not read again): the label is
+/// the newest name (b's, else a's), else the id.
+fn take_label(a: Option<&mut CaseAgg>, b: Option<&mut CaseAgg>) -> (String, String) {
+    let mut name = None;
+    let mut id = String::new();
+    if let Some(b) = b {
+        name = b.case_name.take();
+        id = std::mem::take(&mut b.case_id);
+    }
+    if let Some(a) = a {
+        name = name.or_else(|| a.case_name.take());
+        id = std::mem::take(&mut a.case_id);
+    }
     let label = name.unwrap_or_else(|| id.clone());
     (id, label)
 }
 
 /// Run b against the baseline run a (SPEC §4). `epsilon` must be finite and ≥ 0.
-pub fn compare(run_a: Run, a: &RunCases, run_b: Run, b: &RunCases, epsilon: f64) -> CompareReport {
+pub fn compare(
+    run_a: Run,
+    mut a: RunCases,
+    run_b: Run,
+    mut b: RunCases,
+    epsilon: f64,
+) -> CompareReport {
     // The union of dimension names, and where each run's dimensions sit in it.
     let dimensions: Vec<String> = a
         .dimensions
@@ -553,7 +560,9 @@ pub fn compare(run_a: Run, a: &RunCases, run_b: Run, b: &RunCases, epsilon: f64)
     let mut transitions = VerdictTransitions::empty();
     let mut row_dims = vec![DimensionPair::default(); nd];
 
-    for_each_pair(a, b, |ca, cb| {
+    for (ia, ib) in merge_order(&a, &b) {
+        let ca = ia.map(|i| &a.cases[i as usize]);
+        let cb = ib.map(|i| &b.cases[i as usize]);
         let (score_a, score_b) = (ca.and_then(CaseAgg::score), cb.and_then(CaseAgg::score));
         let delta = match (score_a, score_b) {
             (Some(x), Some(y)) => {
@@ -565,16 +574,13 @@ pub fn compare(run_a: Run, a: &RunCases, run_b: Run, b: &RunCases, epsilon: f64)
             _ => None,
         };
         let flag = score_flag(ca.is_some(), cb.is_some(), score_a, score_b, epsilon);
-        counts[FLAGS.iter().position(|f| *f == flag).expect("a known flag")] += 1;
+        counts[flag as usize] += 1;
         let (cost_a, cost_b) = (ca.map_or(0.0, |c| c.cost), cb.map_or(0.0, |c| c.cost));
         cost_a_total += cost_a;
         cost_b_total += cost_b;
         let cost_delta = cost_b - cost_a;
         let cflag = cost_flag(cost_delta);
-        cost_counts[[COST_REGRESSED, COST_IMPROVED, COST_UNCHANGED]
-            .iter()
-            .position(|f| *f == cflag)
-            .expect("known")] += 1;
+        cost_counts[cflag as usize] += 1;
         let verdict_a = ca.and_then(|c| c.verdict(a.pass_threshold));
         let verdict_b = cb.and_then(|c| c.verdict(b.pass_threshold));
         if ca.is_some() && cb.is_some() {
@@ -608,27 +614,35 @@ pub fn compare(run_a: Run, a: &RunCases, run_b: Run, b: &RunCases, epsilon: f64)
             }
             row_dims.clone()
         };
-        let (case_id, case_label) = label(ca, cb);
+        let (status_a, status_b) = (ca.map(|c| c.status), cb.map(|c| c.status));
+        let (epochs_a, epochs_b) = (
+            ca.map_or(0, |c| c.epochs as i64),
+            cb.map_or(0, |c| c.epochs as i64),
+        );
+        let (case_id, case_label) = take_label(
+            ia.map(|i| &mut a.cases[i as usize]),
+            ib.map(|i| &mut b.cases[i as usize]),
+        );
         per_case.push(CompareCase {
             case_id,
             case_label,
             score_a,
             score_b,
             delta,
-            flag: flag.to_string(),
-            status_a: ca.map(|c| c.status.as_str().to_string()),
-            status_b: cb.map(|c| c.status.as_str().to_string()),
-            verdict_a: verdict_a.map(str::to_string),
-            verdict_b: verdict_b.map(str::to_string),
-            epochs_a: ca.map_or(0, |c| c.epochs as i64),
-            epochs_b: cb.map_or(0, |c| c.epochs as i64),
+            flag,
+            status_a,
+            status_b,
+            verdict_a,
+            verdict_b,
+            epochs_a,
+            epochs_b,
             cost_a,
             cost_b,
             cost_delta,
-            cost_flag: cflag.to_string(),
+            cost_flag: cflag,
             dimensions: dims,
         });
-    });
+    }
 
     let n_pairs = deltas.len();
     let mean_score_delta = if n_pairs == 0 {
@@ -646,8 +660,8 @@ pub fn compare(run_a: Run, a: &RunCases, run_b: Run, b: &RunCases, epsilon: f64)
     };
     let seed = bootstrap_seed(run_a.id, run_b.id);
     let interval = mean_interval(&deltas, seed);
-    let pass_to_fail = transitions.get(Some("pass"), Some("fail"));
-    let fail_to_pass = transitions.get(Some("fail"), Some("pass"));
+    let pass_to_fail = transitions.get(Some(Verdict::Pass), Some(Verdict::Fail));
+    let fail_to_pass = transitions.get(Some(Verdict::Fail), Some(Verdict::Pass));
     let significance = Significance {
         method: interval.method.to_string(),
         confidence: 0.95,
@@ -731,11 +745,7 @@ pub fn compare(run_a: Run, a: &RunCases, run_b: Run, b: &RunCases, epsilon: f64)
 
 /// N runs, the first the baseline (SPEC §4 "N-way"). `flag_filter` keeps a row when any
 /// non-baseline column has one of its flags (empty: every row). `epsilon` must be finite and ≥ 0.
-pub fn compare_many(
-    runs: Vec<(Run, RunCases)>,
-    epsilon: f64,
-    flag_filter: &[String],
-) -> NWayReport {
+pub fn compare_many(runs: Vec<(Run, RunCases)>, epsilon: f64, flag_filter: &[Flag]) -> NWayReport {
     let cases: Vec<&RunCases> = runs.iter().map(|(_, c)| c).collect();
     let n = runs.len();
     let mut summaries: Vec<NWayRunSummary> = runs
@@ -781,13 +791,13 @@ pub fn compare_many(
                 if let Some(f) = flag {
                     let s = &mut summaries[k];
                     match f {
-                        FLAG_IMPROVED => s.n_improved += 1,
-                        FLAG_REGRESSED => s.n_regressed += 1,
-                        FLAG_UNCHANGED => s.n_unchanged += 1,
-                        FLAG_MISSING_A => s.n_missing_a += 1,
-                        _ => s.n_missing_b += 1,
+                        Flag::Improved => s.n_improved += 1,
+                        Flag::Regressed => s.n_regressed += 1,
+                        Flag::Unchanged => s.n_unchanged += 1,
+                        Flag::MissingA => s.n_missing_a += 1,
+                        Flag::MissingB => s.n_missing_b += 1,
                     }
-                    keep |= flag_filter.iter().any(|x| x == f);
+                    keep |= flag_filter.contains(&f);
                 }
                 if let Some(d) = delta {
                     delta_sums[k].0 += d;
@@ -795,13 +805,11 @@ pub fn compare_many(
                 }
                 NWayCell {
                     score,
-                    status: c.map(|c| c.status.as_str().to_string()),
-                    verdict: c
-                        .and_then(|c| c.verdict(cases[k].pass_threshold))
-                        .map(str::to_string),
+                    status: c.map(|c| c.status),
+                    verdict: c.and_then(|c| c.verdict(cases[k].pass_threshold)),
                     cost: c.map_or(0.0, |c| c.cost),
                     delta,
-                    flag: flag.map(str::to_string),
+                    flag,
                 }
             })
             .collect();
@@ -925,17 +933,17 @@ mod tests {
         let e = 0.01;
         let table = [
             // (in a, in b, score a, score b, flag)
-            (false, true, None, Some(0.5), FLAG_MISSING_A),
-            (false, true, None, None, FLAG_MISSING_A),
-            (true, false, Some(0.5), None, FLAG_MISSING_B),
-            (true, false, None, None, FLAG_MISSING_B),
-            (true, true, Some(0.5), Some(0.7), FLAG_IMPROVED),
-            (true, true, Some(0.7), Some(0.5), FLAG_REGRESSED),
-            (true, true, Some(0.5), Some(0.505), FLAG_UNCHANGED),
-            (true, true, Some(0.5), Some(0.495), FLAG_UNCHANGED),
-            (true, true, None, Some(0.0), FLAG_IMPROVED),
-            (true, true, Some(0.0), None, FLAG_REGRESSED),
-            (true, true, None, None, FLAG_UNCHANGED),
+            (false, true, None, Some(0.5), Flag::MissingA),
+            (false, true, None, None, Flag::MissingA),
+            (true, false, Some(0.5), None, Flag::MissingB),
+            (true, false, None, None, Flag::MissingB),
+            (true, true, Some(0.5), Some(0.7), Flag::Improved),
+            (true, true, Some(0.7), Some(0.5), Flag::Regressed),
+            (true, true, Some(0.5), Some(0.505), Flag::Unchanged),
+            (true, true, Some(0.5), Some(0.495), Flag::Unchanged),
+            (true, true, None, Some(0.0), Flag::Improved),
+            (true, true, Some(0.0), None, Flag::Regressed),
+            (true, true, None, None, Flag::Unchanged),
         ];
         for (in_a, in_b, a, b, want) in table {
             assert_eq!(
@@ -947,19 +955,19 @@ mod tests {
         // |Δ| equal to epsilon is unchanged; just over it is not (exact binary fractions).
         assert_eq!(
             score_flag(true, true, Some(0.25), Some(0.5), 0.25),
-            FLAG_UNCHANGED
+            Flag::Unchanged
         );
         assert_eq!(
             score_flag(true, true, Some(0.5), Some(0.25), 0.25),
-            FLAG_UNCHANGED
+            Flag::Unchanged
         );
         assert_eq!(
             score_flag(true, true, Some(0.25), Some(0.5), 0.249),
-            FLAG_IMPROVED
+            Flag::Improved
         );
         assert_eq!(
             score_flag(true, true, Some(0.5), Some(0.25), 0.249),
-            FLAG_REGRESSED
+            Flag::Regressed
         );
         // The default epsilon scales with score_max and lets judge jitter through as unchanged.
         assert!((epsilon_for(100.0, None) - 1e-7).abs() < 1e-20);
@@ -972,7 +980,7 @@ mod tests {
                 Some(70.0 + 5e-8),
                 epsilon_for(100.0, None)
             ),
-            FLAG_UNCHANGED
+            Flag::Unchanged
         );
         assert_eq!(
             score_flag(
@@ -982,25 +990,25 @@ mod tests {
                 Some(70.0 + 5e-7),
                 epsilon_for(100.0, None)
             ),
-            FLAG_IMPROVED
+            Flag::Improved
         );
         // Zero epsilon: any difference counts, equality does not.
         assert_eq!(
             score_flag(true, true, Some(0.3), Some(0.3), 0.0),
-            FLAG_UNCHANGED
+            Flag::Unchanged
         );
     }
 
     #[test]
     fn cost_flags_have_a_tolerance_of_1e9() {
         for (d, want) in [
-            (0.0, COST_UNCHANGED),
-            (1e-9, COST_UNCHANGED),
-            (-1e-9, COST_UNCHANGED),
-            (2e-9, COST_REGRESSED),
-            (-2e-9, COST_IMPROVED),
-            (0.5, COST_REGRESSED),
-            (-0.5, COST_IMPROVED),
+            (0.0, CostFlag::CostUnchanged),
+            (1e-9, CostFlag::CostUnchanged),
+            (-1e-9, CostFlag::CostUnchanged),
+            (2e-9, CostFlag::CostRegressed),
+            (-2e-9, CostFlag::CostImproved),
+            (0.5, CostFlag::CostRegressed),
+            (-0.5, CostFlag::CostImproved),
         ] {
             assert_eq!(cost_flag(d), want, "{d}");
         }
@@ -1034,8 +1042,8 @@ mod tests {
         assert_eq!(x.cost, 1.0, "costs add up over epochs");
         assert_eq!(x.status, WorkflowFailed, "a failure shows");
         assert_eq!(x.case_name.as_deref(), Some("Case X"));
-        assert_eq!(x.verdict(0.5), Some("pass"), "0.55 ≥ 0.5");
-        assert_eq!(x.verdict(0.6), Some("fail"));
+        assert_eq!(x.verdict(0.5), Some(Verdict::Pass), "0.55 ≥ 0.5");
+        assert_eq!(x.verdict(0.6), Some(Verdict::Fail));
         assert_eq!(
             x.dim(0),
             Some(0.75),
@@ -1047,7 +1055,7 @@ mod tests {
         let y = &rc.cases[2];
         assert_eq!(
             (y.score(), y.verdict(0.5)),
-            (None, Some("error")),
+            (None, Some(Verdict::Error)),
             "scoreless ok is an error"
         );
         let z = &rc.cases[3];
@@ -1075,7 +1083,7 @@ mod tests {
             row("s", 1, Ok, Some(0.7), 0.25),
             row("u", 1, Ok, Some(0.4), 0.25),
         ]);
-        let rep = compare(run(1), &a, run(2), &b, 1e-9);
+        let rep = compare(run(1), a.clone(), run(2), b.clone(), 1e-9);
         let flags: Vec<(&str, &str)> = rep
             .per_case
             .iter()
@@ -1122,10 +1130,10 @@ mod tests {
             (2, 1, 3)
         );
         let t = &g.transitions;
-        assert_eq!(t.get(Some("pass"), Some("pass")), 1);
-        assert_eq!(t.get(Some("pass"), Some("fail")), 1);
-        assert_eq!(t.get(Some("fail"), Some("pass")), 1);
-        assert_eq!(t.get(Some("error"), Some("pass")), 1);
+        assert_eq!(t.get(Some(Verdict::Pass), Some(Verdict::Pass)), 1);
+        assert_eq!(t.get(Some(Verdict::Pass), Some(Verdict::Fail)), 1);
+        assert_eq!(t.get(Some(Verdict::Fail), Some(Verdict::Pass)), 1);
+        assert_eq!(t.get(Some(Verdict::Error), Some(Verdict::Pass)), 1);
         assert_eq!(
             t.counts.iter().flatten().sum::<i64>(),
             4,
@@ -1136,25 +1144,20 @@ mod tests {
         assert_eq!(g.significance.mcnemar_p, Some(1.0));
         let s = &rep.per_case[3];
         assert_eq!(
-            (s.status_a.as_deref(), s.verdict_a.as_deref()),
-            (Some("workflow_failed"), Some("error"))
+            (s.status_a, s.verdict_a),
+            (Some(WorkflowFailed), Some(Verdict::Error))
         );
         assert_eq!(s.delta, None);
         let u = &rep.per_case[5];
         assert_eq!(
-            (
-                u.status_a.as_deref(),
-                u.cost_a,
-                u.cost_flag.as_str(),
-                u.epochs_a
-            ),
+            (u.status_a, u.cost_a, u.cost_flag.as_str(), u.epochs_a),
             (None, 0.0, "cost_regressed", 0)
         );
         assert_eq!(u.case_label, "u", "no name: the id");
         assert!(rep.warnings.is_empty());
         // Nothing spent in a: no percentage; anything spent in b is a cost regression.
         let free = cases(vec![row("p", 1, Ok, Some(0.8), 0.0)]);
-        let rep = compare(run(1), &free, run(2), &free, 0.0);
+        let rep = compare(run(1), free.clone(), run(2), free.clone(), 0.0);
         assert_eq!(
             (rep.aggregate.cost_delta_pct, rep.aggregate.cost_regression),
             (None, false)
@@ -1166,7 +1169,7 @@ mod tests {
         assert!(!rep.aggregate.significance.significant);
         let paid = cases(vec![row("p", 1, Ok, Some(0.8), 0.01)]);
         assert!(
-            compare(run(1), &free, run(2), &paid, 0.0)
+            compare(run(1), free.clone(), run(2), paid.clone(), 0.0)
                 .aggregate
                 .cost_regression
         );
@@ -1174,13 +1177,13 @@ mod tests {
         let a100 = cases(vec![row("p", 1, Ok, Some(0.8), 1.0)]);
         let b105 = cases(vec![row("p", 1, Ok, Some(0.8), 1.0 + 1.0 / 32.0)]);
         assert!(
-            !compare(run(1), &a100, run(2), &b105, 0.0)
+            !compare(run(1), a100.clone(), run(2), b105.clone(), 0.0)
                 .aggregate
                 .cost_regression
         );
         let b110 = cases(vec![row("p", 1, Ok, Some(0.8), 1.125)]);
         assert!(
-            compare(run(1), &a100, run(2), &b110, 0.0)
+            compare(run(1), a100.clone(), run(2), b110.clone(), 0.0)
                 .aggregate
                 .cost_regression
         );
@@ -1190,15 +1193,15 @@ mod tests {
     fn no_case_scored_in_both_means_a_zero_delta() {
         let a = cases(vec![row("p", 1, WorkflowFailed, None, 0.0)]);
         let b = cases(vec![row("q", 1, Ok, Some(1.0), 0.0)]);
-        let rep = compare(run(1), &a, run(2), &b, 0.0);
+        let rep = compare(run(1), a.clone(), run(2), b.clone(), 0.0);
         assert_eq!(rep.aggregate.mean_score_delta, 0.0);
         assert_eq!(rep.aggregate.mean_score_a, None);
         assert_eq!(rep.aggregate.significance.mcnemar_p, None, "no flips");
         let empty = compare(
             run(1),
-            &RunCases::default(),
+            RunCases::default(),
             run(2),
-            &RunCases::default(),
+            RunCases::default(),
             0.0,
         );
         assert_eq!(
@@ -1239,7 +1242,7 @@ mod tests {
             &[(0, 0, 0.5), (1, 0, 0.75), (0, 1, 1.0)],
             0.5,
         );
-        let rep = compare(run(1), &a, run(2), &b, 0.0);
+        let rep = compare(run(1), a.clone(), run(2), b.clone(), 0.0);
         assert_eq!(rep.dimensions, ["acc", "safety", "tone"]);
         let acc = &rep.aggregate.dimension_deltas[0];
         // acc in both: p only (a 1.0 → b 0.5); a has it for p and r, b for p and q.
@@ -1434,7 +1437,7 @@ mod tests {
         let ids: Vec<&str> = rep.rows.iter().map(|r| r.case_id.as_str()).collect();
         assert_eq!(ids, ["p", "q", "r"]);
         let flags = |r: &NWayRow| r.cells.iter().map(|c| c.flag.clone()).collect::<Vec<_>>();
-        let s = |x: &str| Some(x.to_string());
+        let s = |x: &str| Flag::parse(x);
         assert_eq!(flags(&rep.rows[0]), [None, s("improved"), s("regressed")]);
         assert_eq!(flags(&rep.rows[1]), [None, s("unchanged"), s("missing_b")]);
         assert_eq!(flags(&rep.rows[2]), [None, s("missing_a"), None]);
@@ -1466,17 +1469,13 @@ mod tests {
             "the baseline has no flags"
         );
         // A flag filter keeps rows where any column has the flag.
-        let only = compare_many(all.clone(), 0.0, &["regressed".to_string()]);
+        let only = compare_many(all.clone(), 0.0, &[Flag::Regressed]);
         assert_eq!(only.rows.len(), 1);
         assert_eq!(
             only.runs[2].n_missing_b, 1,
             "summaries count every row, filtered or not"
         );
-        let miss = compare_many(
-            all,
-            0.0,
-            &["missing_a".to_string(), "missing_b".to_string()],
-        );
+        let miss = compare_many(all, 0.0, &[Flag::MissingA, Flag::MissingB]);
         assert_eq!(
             miss.rows
                 .iter()

@@ -50,6 +50,7 @@ impl ResultStatus {
 
 /// Correctness verdict of one result against the run's pass threshold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Pass,

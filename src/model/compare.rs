@@ -6,27 +6,66 @@
 use serde::{Deserialize, Serialize};
 
 use super::Run;
+use crate::domain::{ResultStatus, Verdict};
 
-/// Per-case score flags, in the seed's spellings.
-pub const FLAG_IMPROVED: &str = "improved";
-pub const FLAG_REGRESSED: &str = "regressed";
-pub const FLAG_UNCHANGED: &str = "unchanged";
-/// Only in run b (run a has no result for the case).
-pub const FLAG_MISSING_A: &str = "missing_a";
-/// Only in run a (run b has no result for the case).
-pub const FLAG_MISSING_B: &str = "missing_b";
-/// Every score flag, in the order the page lists them.
-pub const FLAGS: [&str; 5] = [
-    FLAG_IMPROVED,
-    FLAG_REGRESSED,
-    FLAG_UNCHANGED,
-    FLAG_MISSING_A,
-    FLAG_MISSING_B,
-];
+/// A case's score flag, in the seed's spellings.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Flag {
+    Improved,
+    Regressed,
+    Unchanged,
+    /// Only in run b (run a has no result for the case).
+    MissingA,
+    /// Only in run a (run b has no result for the case).
+    MissingB,
+}
 
-pub const COST_REGRESSED: &str = "cost_regressed";
-pub const COST_IMPROVED: &str = "cost_improved";
-pub const COST_UNCHANGED: &str = "cost_unchanged";
+impl Flag {
+    /// Every flag, in the order the page lists them.
+    pub const ALL: [Flag; 5] = [
+        Flag::Improved,
+        Flag::Regressed,
+        Flag::Unchanged,
+        Flag::MissingA,
+        Flag::MissingB,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Flag::Improved => "improved",
+            Flag::Regressed => "regressed",
+            Flag::Unchanged => "unchanged",
+            Flag::MissingA => "missing_a",
+            Flag::MissingB => "missing_b",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Flag> {
+        Self::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+}
+
+/// A case's cost flag, in the seed's spellings.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum CostFlag {
+    CostRegressed,
+    CostImproved,
+    CostUnchanged,
+}
+
+impl CostFlag {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CostFlag::CostRegressed => "cost_regressed",
+            CostFlag::CostImproved => "cost_improved",
+            CostFlag::CostUnchanged => "cost_unchanged",
+        }
+    }
+}
 
 /// The verdict labels of the transition matrix, in row/column order ("none": no verdict,
 /// i.e. skipped).
@@ -130,17 +169,17 @@ impl VerdictTransitions {
     }
 
     /// Index of a verdict (`None` is "none") in the matrix.
-    pub fn index(verdict: Option<&str>) -> usize {
+    pub fn index(verdict: Option<Verdict>) -> usize {
         match verdict {
-            Some("pass") => 0,
-            Some("fail") => 1,
-            Some("error") => 2,
-            _ => 3,
+            Some(Verdict::Pass) => 0,
+            Some(Verdict::Fail) => 1,
+            Some(Verdict::Error) => 2,
+            None => 3,
         }
     }
 
     /// Cases whose verdict went from `a` to `b`.
-    pub fn get(&self, a: Option<&str>, b: Option<&str>) -> i64 {
+    pub fn get(&self, a: Option<Verdict>, b: Option<Verdict>) -> i64 {
         self.counts[Self::index(a)][Self::index(b)]
     }
 }
@@ -185,15 +224,15 @@ pub struct CompareCase {
     /// `score_b − score_a` when both are scored.
     pub delta: Option<f64>,
     /// `improved | regressed | unchanged | missing_a | missing_b`.
-    pub flag: String,
+    pub flag: Flag,
     /// Status of the case in each run (its epochs' most telling status: a failure, else ok,
     /// else cached, else skipped); null when the run has no result for it.
-    pub status_a: Option<String>,
-    pub status_b: Option<String>,
+    pub status_a: Option<ResultStatus>,
+    pub status_b: Option<ResultStatus>,
     /// The case's verdict in each run (pass/fail from its score against the run's threshold,
     /// else error, else null for skipped); null also when the run has no result for it.
-    pub verdict_a: Option<String>,
-    pub verdict_b: Option<String>,
+    pub verdict_a: Option<Verdict>,
+    pub verdict_b: Option<Verdict>,
     /// Epochs (result rows) of the case in each run.
     pub epochs_a: i64,
     pub epochs_b: i64,
@@ -202,7 +241,7 @@ pub struct CompareCase {
     pub cost_b: f64,
     pub cost_delta: f64,
     /// `cost_regressed | cost_improved | cost_unchanged` (|Δ| ≤ 1e-9 is unchanged).
-    pub cost_flag: String,
+    pub cost_flag: CostFlag,
     /// Dimension scores, aligned with the report's `dimensions` (empty when no run has any).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dimensions: Vec<DimensionPair>,
@@ -236,7 +275,7 @@ pub struct NWayReport {
     pub epsilon: f64,
     /// The flags asked for with `?flag=` (a row is kept when any column has one of them);
     /// empty: every row.
-    pub flag_filter: Vec<String>,
+    pub flag_filter: Vec<Flag>,
     /// One summary per run, in column order.
     pub runs: Vec<NWayRunSummary>,
     /// One row per case of the union (after the flag filter), ordered by case id.
@@ -280,13 +319,13 @@ pub struct NWayRow {
 pub struct NWayCell {
     pub score: Option<f64>,
     /// Null when the run has no result for the case.
-    pub status: Option<String>,
-    pub verdict: Option<String>,
+    pub status: Option<ResultStatus>,
+    pub verdict: Option<Verdict>,
     pub cost: f64,
     /// `score − baseline score` when both are scored.
     pub delta: Option<f64>,
     /// The flag against the baseline; null in the baseline's own column.
-    pub flag: Option<String>,
+    pub flag: Option<Flag>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

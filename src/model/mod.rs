@@ -11,7 +11,7 @@ pub mod query;
 pub mod views;
 
 pub use compare::{
-    CaseDiff, CompareAggregate, CompareCase, CompareReport, CompareWarning, DiffOp, DiffSegment, DimensionDelta, DimensionPair,
+    CaseDiff, CompareAggregate, CostFlag, Flag, CompareCase, CompareReport, CompareWarning, DiffOp, DiffSegment, DimensionDelta, DimensionPair,
     NWayCell, NWayReport, NWayRow, NWayRunSummary, NWayWarning, Significance, VerdictTransitions, WordDiff,
 };
 

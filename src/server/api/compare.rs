@@ -14,6 +14,7 @@ use crate::model::{CompareReport, ErrorBody, NWayReport};
 use crate::server::auth::CanRead;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::state::AppState;
+use crate::server::store::compare::parse_flags;
 
 /// The `/api` routes.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -152,13 +153,9 @@ async fn compare_many(
                 .map_err(|_| ApiError::invalid("runs", format!("'{v}' is not a run id")))
         })
         .collect::<ApiResult<Vec<i64>>>()?;
-    let flags: Vec<String> = last(&pairs, "flag")
-        .map(|f| {
-            f.split(',')
-                .map(|x| x.trim().to_string())
-                .filter(|x| !x.is_empty())
-                .collect()
-        })
+    let flags = last(&pairs, "flag")
+        .map(parse_flags)
+        .transpose()?
         .unwrap_or_default();
     Ok(Json(
         s.store.compare_many(&ids, epsilon(&pairs)?, &flags).await?,
@@ -186,10 +183,6 @@ pub fn csv_text(s: &str) -> String {
 
 fn csv_num(v: Option<f64>) -> String {
     v.map(|x| x.to_string()).unwrap_or_default()
-}
-
-fn csv_opt(v: &Option<String>) -> String {
-    v.as_deref().map(csv_text).unwrap_or_default()
 }
 
 /// The per-case table of a report: a header row, then one row per case.
@@ -225,20 +218,20 @@ pub fn compare_csv(r: &CompareReport) -> String {
         let mut cells = vec![
             csv_text(&c.case_id),
             csv_text(&c.case_label),
-            c.flag.clone(),
+            c.flag.as_str().to_string(),
             csv_num(c.score_a),
             csv_num(c.score_b),
             csv_num(c.delta),
-            csv_opt(&c.status_a),
-            csv_opt(&c.status_b),
-            csv_opt(&c.verdict_a),
-            csv_opt(&c.verdict_b),
+            c.status_a.map_or("", |x| x.as_str()).to_string(),
+            c.status_b.map_or("", |x| x.as_str()).to_string(),
+            c.verdict_a.map_or("", |x| x.as_str()).to_string(),
+            c.verdict_b.map_or("", |x| x.as_str()).to_string(),
             c.epochs_a.to_string(),
             c.epochs_b.to_string(),
             c.cost_a.to_string(),
             c.cost_b.to_string(),
             c.cost_delta.to_string(),
-            c.cost_flag.clone(),
+            c.cost_flag.as_str().to_string(),
         ];
         for k in 0..r.dimensions.len() {
             let d = c.dimensions.get(k).copied().unwrap_or_default();
