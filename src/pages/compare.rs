@@ -10,10 +10,11 @@ use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::format;
-use crate::model::compare::{
-    CaseDiff, CompareCase, CompareReport, DiffOp, NWayReport, WordDiff, COST_IMPROVED, COST_REGRESSED, COST_UNCHANGED,
-    FLAGS,
-};
+use crate::model::compare::{CaseDiff, CompareCase, CompareReport, CostFlag, DiffOp, Flag, NWayReport, WordDiff};
+
+const COST_REGRESSED: &str = "cost_regressed";
+const COST_IMPROVED: &str = "cost_improved";
+const COST_UNCHANGED: &str = "cost_unchanged";
 use crate::model::query::urlencode;
 use crate::model::Run;
 
@@ -118,7 +119,7 @@ impl CompareParams {
 /// increase first) or `case`.
 pub fn filter_and_sort(rows: &mut Vec<CompareCase>, flag: Option<&str>, sort: Option<&str>) {
     if let Some(f) = flag {
-        rows.retain(|r| r.flag == f || r.cost_flag == f);
+        rows.retain(|r| r.flag.as_str() == f || r.cost_flag.as_str() == f);
     }
     let by_delta = |x: &CompareCase, y: &CompareCase, desc: bool| {
         match (x.delta, y.delta) {
@@ -181,7 +182,7 @@ pub async fn get_compare(params: CompareParams) -> Result<CompareOutcome<Compare
         Err(e) => return outcome(e),
     };
     if let Some(f) = &params.flag {
-        if !FLAGS.contains(&f.as_str()) && ![COST_REGRESSED, COST_IMPROVED, COST_UNCHANGED].contains(&f.as_str()) {
+        if Flag::parse(f).is_none() && ![COST_REGRESSED, COST_IMPROVED, COST_UNCHANGED].contains(&f.as_str()) {
             return Ok(CompareOutcome::Invalid(format!("unknown flag '{f}'")));
         }
     }
@@ -219,7 +220,13 @@ pub struct NWayPage {
 #[server(input = leptos::server_fn::codec::Json)]
 pub async fn get_compare_many(params: CompareParams) -> Result<CompareOutcome<NWayPage>, ServerFnError> {
     let store = expect_context::<crate::server::store::Store>();
-    let flags: Vec<String> = params.flag.iter().cloned().collect();
+    let mut flags = Vec::new();
+    if let Some(f) = &params.flag {
+        match Flag::parse(f) {
+            Some(flag) => flags.push(flag),
+            None => return Ok(CompareOutcome::Invalid(format!("unknown flag '{f}'"))),
+        }
+    }
     let mut report = match store.compare_many(&params.runs, params.epsilon, &flags).await {
         Ok(r) => r,
         Err(e) => return outcome(e),
@@ -514,7 +521,9 @@ fn CaseRows(c: CompareCase, params: Memo<CompareParams>, a: i64, b: i64, score_m
         let open = p.open.as_deref() == Some(cid.as_str());
         p.href(|q| q.open = if open { None } else { Some(cid.clone()) })
     });
-    let link = |run: i64, present: bool, status: Option<String>, verdict: Option<String>| {
+    let link = |run: i64, present: bool, status: Option<crate::domain::ResultStatus>, verdict: Option<crate::domain::Verdict>| {
+        let status = status.map(|s| s.as_str().to_string());
+        let verdict = verdict.map(|v| v.as_str().to_string());
         if present {
             let v = verdict.unwrap_or_else(|| "—".into());
             let st = status.unwrap_or_default();
@@ -525,18 +534,18 @@ fn CaseRows(c: CompareCase, params: Memo<CompareParams>, a: i64, b: i64, score_m
             view! { <span class="muted">"absent"</span> }.into_any()
         }
     };
-    let cost = if c.cost_flag == COST_UNCHANGED { String::new() } else { format::usd_delta(c.cost_delta) };
+    let cost = if c.cost_flag == CostFlag::CostUnchanged { String::new() } else { format::usd_delta(c.cost_delta) };
     let cid = case_id.clone();
     view! {
         <tr data-testid="compare-row" class=move || if is_open.get() { "open" } else { "" }>
             <td><span title=c.case_id.clone()>{c.case_label.clone()}</span></td>
-            <td><span class=format!("flag f-{}", c.flag)>{c.flag.replace('_', " ")}</span></td>
-            <td>{link(a, c.epochs_a > 0, c.status_a.clone(), c.verdict_a.clone())}</td>
-            <td>{link(b, c.epochs_b > 0, c.status_b.clone(), c.verdict_b.clone())}</td>
+            <td><span class=format!("flag f-{}", c.flag.as_str())>{c.flag.as_str().replace('_', " ")}</span></td>
+            <td>{link(a, c.epochs_a > 0, c.status_a, c.verdict_a)}</td>
+            <td>{link(b, c.epochs_b > 0, c.status_b, c.verdict_b)}</td>
             <td class="num">{format::score(c.score_a, score_max)}</td>
             <td class="num">{format::score(c.score_b, score_max)}</td>
             <td class=format!("num {}", delta_class(c.delta, eps))>{c.delta.map(|d| signed(d, 3)).unwrap_or_else(|| "—".into())}</td>
-            <td class=format!("num cost {}", c.cost_flag)>{cost}</td>
+            <td class=format!("num cost {}", c.cost_flag.as_str())>{cost}</td>
             <td><a href=toggle data-testid="diff-toggle" aria-expanded=move || is_open.get().to_string()>{move || if is_open.get() { "hide" } else { "diff" }}</a></td>
         </tr>
         {move || is_open.get().then(|| view! { <tr class="diff-row"><td colspan="9"><DiffView a=a b=b case_id=cid.clone()/></td></tr> })}
@@ -624,13 +633,13 @@ fn NWayBody(page: NWayPage, params: CompareParams) -> impl IntoView {
         </header>
         <nav class="flag-filters" aria-label="Filter cases by flag" data-testid="flag-filters">
             <a href=p.href(|q| { q.flag = None; q.page = 1; }) aria-current=active.is_none().then_some("page")>"all"</a>
-            {FLAGS.iter().map(|f| {
+            {Flag::ALL.iter().map(|f| f.as_str()).map(|f| {
                 let href = p.href(|q| { q.flag = Some(f.to_string()); q.page = 1; });
-                let n: i64 = r.runs.iter().skip(1).map(|s| match *f {
+                let n: i64 = r.runs.iter().skip(1).map(|s| match f {
                     "improved" => s.n_improved, "regressed" => s.n_regressed, "unchanged" => s.n_unchanged,
                     "missing_a" => s.n_missing_a, _ => s.n_missing_b,
                 }).sum();
-                view! { <a href=href class=format!("flag f-{f}") aria-current=(active.as_deref() == Some(*f)).then_some("page") data-testid=format!("flag-{f}")
+                view! { <a href=href class=format!("flag f-{f}") aria-current=(active.as_deref() == Some(f)).then_some("page") data-testid=format!("flag-{f}")
                     title="summed over the compared columns">{f.replace('_', " ")}" "<strong>{n}</strong></a> }
             }).collect_view()}
         </nav>
@@ -658,8 +667,8 @@ fn NWayBody(page: NWayPage, params: CompareParams) -> impl IntoView {
                             let shade = c.delta.map(|d| (d.abs() / sm * 100.0 * 2.0).clamp(8.0, 60.0)).unwrap_or(0.0);
                             let colour = match c.delta { Some(d) if d > eps => "var(--ok)", Some(d) if d < -eps => "var(--fail)", _ => "transparent" };
                             let style = format!("background: color-mix(in srgb, {colour} {shade:.0}%, transparent)");
-                            let flag = c.flag.clone().unwrap_or_default();
-                            view! { <td class=format!("num cell f-{flag}") style=style title=c.flag.clone().unwrap_or_else(|| "baseline".into())>
+                            let flag = c.flag.map(|f| f.as_str()).unwrap_or("baseline");
+                            view! { <td class=format!("num cell f-{flag}") style=style title=flag>
                                 {if c.status.is_some() {
                                     view! { <a href=super::case::case_href(*run, &case_id, 1)>{format::score(c.score, sm)}</a> }.into_any()
                                 } else {
@@ -725,14 +734,14 @@ mod tests {
         assert_eq!(href, "/compare?a=1&b=2&flag=cost_regressed&sort=-delta&epsilon=0.01&page=3&open=x%2Fy%20%C3%A9");
     }
 
-    fn case(id: &str, delta: Option<f64>, flag: &str, cost_flag: &str, cost_delta: f64) -> CompareCase {
+    fn case(id: &str, delta: Option<f64>, flag: Flag, cost_flag: CostFlag, cost_delta: f64) -> CompareCase {
         CompareCase {
             case_id: id.into(),
             case_label: id.into(),
             score_a: None,
             score_b: None,
             delta,
-            flag: flag.into(),
+            flag,
             status_a: None,
             status_b: None,
             verdict_a: None,
@@ -742,7 +751,7 @@ mod tests {
             cost_a: 0.0,
             cost_b: 0.0,
             cost_delta,
-            cost_flag: cost_flag.into(),
+            cost_flag,
             dimensions: vec![],
         }
     }
@@ -750,11 +759,11 @@ mod tests {
     #[test]
     fn rows_sort_worst_first_and_filter_by_either_flag() {
         let rows = vec![
-            case("a", Some(0.2), "improved", COST_UNCHANGED, 0.0),
-            case("b", Some(-0.5), "regressed", COST_REGRESSED, 0.3),
-            case("c", None, "missing_b", COST_IMPROVED, -0.1),
-            case("d", Some(-0.1), "regressed", COST_UNCHANGED, 0.0),
-            case("e", Some(0.0), "unchanged", COST_REGRESSED, 0.1),
+            case("a", Some(0.2), Flag::Improved, CostFlag::CostUnchanged, 0.0),
+            case("b", Some(-0.5), Flag::Regressed, CostFlag::CostRegressed, 0.3),
+            case("c", None, Flag::MissingB, CostFlag::CostImproved, -0.1),
+            case("d", Some(-0.1), Flag::Regressed, CostFlag::CostUnchanged, 0.0),
+            case("e", Some(0.0), Flag::Unchanged, CostFlag::CostRegressed, 0.1),
         ];
         let ids = |rows: &[CompareCase]| rows.iter().map(|r| r.case_id.clone()).collect::<Vec<_>>();
         let mut r = rows.clone();
