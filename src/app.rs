@@ -136,17 +136,7 @@ fn BenchRow(b: HomeBench) -> impl IntoView {
             <td class="num">{b.bench.case_count}</td>
             <td class="num">{b.run_count}</td>
             <td><div class="chart-box spark" data-testid="bench-trend" title=format!("mean scores, oldest first: {trend_label}") inner_html=trend_svg></div></td>
-            <td><ul class="latest">{b.latest.into_iter().map(|l| view! {
-                <li data-testid="latest-run">
-                    <span class="channel">{l.channel.clone()}</span>
-                    <a href=format!("/runs/{}", l.run_id)>{format!("#{}", l.run_id)}</a>
-                    <span class=format!("badge run-{}", l.status)>{l.status.clone()}</span>
-                    <span title="mean score">{format::score(l.mean_headline_score, sm)}</span>
-                    <span title="pass rate">{format::percent(l.pass_rate)}</span>
-                    <span title="cost">{format::usd(l.total_cost_usd)}</span>
-                    <span class="muted">{format::short_ts(&l.triggered_at)}</span>
-                </li>
-            }).collect_view()}</ul></td>
+            <td><crate::pages::runs::LatestRuns latest=b.latest.clone() score_max=sm/></td>
         </tr>
     }
 }

@@ -197,17 +197,7 @@ fn BenchBody(v: BenchView) -> impl IntoView {
         })}
         <section aria-label="Latest runs per channel" class="panel">
             <h2>"Latest run per channel"</h2>
-            <ul class="latest">{v.latest.clone().into_iter().map(|l| view! {
-                <li data-testid="latest-run">
-                    <span class="channel">{l.channel.clone()}</span>
-                    <a href=format!("/runs/{}", l.run_id)>{format!("#{}", l.run_id)}</a>
-                    <span class=format!("badge run-{}", l.status)>{l.status.clone()}</span>
-                    <span title="mean score">{format::score(l.mean_headline_score, sm)}</span>
-                    <span title="pass rate">{format::percent(l.pass_rate)}</span>
-                    <span title="cost">{format::usd(l.total_cost_usd)}</span>
-                    <span class="muted">{format::short_ts(&l.triggered_at)}</span>
-                </li>
-            }).collect_view()}</ul>
+            <crate::pages::runs::LatestRuns latest=v.latest.clone() score_max=sm/>
         </section>
         <section aria-label="Trends" class="panel">
             <h2>"Trend per channel"</h2>

@@ -292,6 +292,16 @@ fn Problem(outcome_not_found: Option<String>, invalid: Option<String>) -> impl I
     }
 }
 
+/// A comparison's answer as a view: the body, or what went wrong (unknown runs answer 404).
+fn outcome_view<T>(r: Result<CompareOutcome<T>, ServerFnError>, body: impl FnOnce(T) -> AnyView) -> AnyView {
+    match r {
+        Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+        Ok(CompareOutcome::NotFound(m)) => view! { <Problem outcome_not_found=Some(m) invalid=None/> }.into_any(),
+        Ok(CompareOutcome::Invalid(m)) => view! { <Problem outcome_not_found=None invalid=Some(m)/> }.into_any(),
+        Ok(CompareOutcome::Ok(page)) => body(page),
+    }
+}
+
 fn run_label(r: &Run) -> String {
     format!("#{} · {} · {} · wf v{} · judge v{}", r.id, r.bench_name, r.channel, r.workflow_version_number, r.judge_version_number)
 }
@@ -324,12 +334,7 @@ fn Pairwise(params: Memo<CompareParams>) -> impl IntoView {
     let data = Resource::new(move || key.get(), get_compare);
     view! {
         <Transition fallback=|| view! { <p class="muted">"Comparing…"</p> }>
-            {move || data.get().map(|r| match r {
-                Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
-                Ok(CompareOutcome::NotFound(m)) => view! { <Problem outcome_not_found=Some(m) invalid=None/> }.into_any(),
-                Ok(CompareOutcome::Invalid(m)) => view! { <Problem outcome_not_found=None invalid=Some(m)/> }.into_any(),
-                Ok(CompareOutcome::Ok(page)) => view! { <PairwiseBody page=page params=params/> }.into_any(),
-            })}
+            {move || data.get().map(|r| outcome_view(r, |page| view! { <PairwiseBody page=page params=params/> }.into_any()))}
         </Transition>
     }
 }
@@ -599,12 +604,7 @@ fn NWay(params: Memo<CompareParams>) -> impl IntoView {
     let data = Resource::new(move || params.get(), get_compare_many);
     view! {
         <Transition fallback=|| view! { <p class="muted">"Comparing…"</p> }>
-            {move || data.get().map(|r| match r {
-                Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
-                Ok(CompareOutcome::NotFound(m)) => view! { <Problem outcome_not_found=Some(m) invalid=None/> }.into_any(),
-                Ok(CompareOutcome::Invalid(m)) => view! { <Problem outcome_not_found=None invalid=Some(m)/> }.into_any(),
-                Ok(CompareOutcome::Ok(page)) => view! { <NWayBody page=page params=params.get_untracked()/> }.into_any(),
-            })}
+            {move || data.get().map(|r| outcome_view(r, |page| view! { <NWayBody page=page params=params.get_untracked()/> }.into_any()))}
         </Transition>
     }
 }

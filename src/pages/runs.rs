@@ -143,6 +143,24 @@ pub fn is_stale(run: &Run, now_ms: i64) -> bool {
     run.status == "running" && last.is_some_and(|t| now_ms - t > STALE_MS)
 }
 
+/// A bench's latest run on each channel: status, mean score, pass rate, cost, when.
+#[component]
+pub fn LatestRuns(latest: Vec<crate::model::ChannelLatest>, score_max: f64) -> impl IntoView {
+    view! {
+        <ul class="latest">{latest.into_iter().map(|l| view! {
+            <li data-testid="latest-run">
+                <span class="channel">{l.channel.clone()}</span>
+                <a href=format!("/runs/{}", l.run_id)>{format!("#{}", l.run_id)}</a>
+                <span class=format!("badge run-{}", l.status)>{l.status.clone()}</span>
+                <span title="mean score">{format::score(l.mean_headline_score, score_max)}</span>
+                <span title="pass rate">{format::percent(l.pass_rate)}</span>
+                <span title="cost">{format::usd(l.total_cost_usd)}</span>
+                <span class="muted">{format::short_ts(&l.triggered_at)}</span>
+            </li>
+        }).collect_view()}</ul>
+    }
+}
+
 /// The status-breakdown bar of a run: one segment per status, missing cases last.
 #[component]
 pub fn StatusBar(run: Run) -> impl IntoView {
