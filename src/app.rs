@@ -127,6 +127,18 @@ fn HomePage() -> impl IntoView {
 fn BenchRow(b: HomeBench) -> impl IntoView {
     let HomeBench { overview: b, trend, trend_svg } = b;
     let sm = b.bench.score_max;
+    // Production's latest completed run against each other channel's: one click to the diff.
+    let done: Vec<_> = b.latest.iter().filter(|l| l.status == "completed").collect();
+    let compare: Vec<(String, String)> = done
+        .iter()
+        .find(|l| l.channel == "production")
+        .map(|p| {
+            done.iter()
+                .filter(|l| l.channel != "production")
+                .map(|l| (format!("production vs {}", l.channel), format!("/compare?a={}&b={}", p.run_id, l.run_id)))
+                .collect()
+        })
+        .unwrap_or_default();
     let trend_label = trend.iter().map(|v| format::score(Some(*v), sm)).collect::<Vec<_>>().join(", ");
     let bench_href = format!("/benches/{}", crate::model::query::urlencode(&b.bench.name));
     view! {
@@ -136,7 +148,12 @@ fn BenchRow(b: HomeBench) -> impl IntoView {
             <td class="num">{b.bench.case_count}</td>
             <td class="num">{b.run_count}</td>
             <td><div class="chart-box spark" data-testid="bench-trend" title=format!("mean scores, oldest first: {trend_label}") inner_html=trend_svg></div></td>
-            <td><crate::pages::runs::LatestRuns latest=b.latest.clone() score_max=sm/></td>
+            <td><crate::pages::runs::LatestRuns latest=b.latest.clone() score_max=sm/>
+                {(!compare.is_empty()).then(|| view! {
+                    <nav class="home-compare" aria-label=format!("Compare channels of {}", b.bench.name)>
+                        {compare.into_iter().map(|(label, href)| view! { <a href=href>{label}</a> }).collect_view()}
+                    </nav>
+                })}</td>
         </tr>
     }
 }

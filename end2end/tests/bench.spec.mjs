@@ -58,6 +58,8 @@ test.describe("bench page", () => {
     await page.goto("/");
     const row = page.getByTestId("bench-table").getByRole("row").filter({ hasText: "traces" });
     await expect(row.getByTestId("bench-trend").locator("svg.chart")).toHaveCount(1);
+    // Two clicks to the regressions: production vs canary from the home page.
+    await expect(row.getByRole("link", { name: "production vs canary" })).toHaveAttribute("href", /^\/compare\?a=\d+&b=\d+$/);
     await row.getByRole("link", { name: "traces" }).click();
     await expect(page).toHaveURL(/\/benches\/traces$/);
     await expect(page.getByTestId("bench-header")).toContainText("Agent traces");
