@@ -726,6 +726,7 @@ pub fn compare(
         pass_rate_b: run_b.pass_rate,
         mean_latency_ms_a: run_a.avg_latency_ms,
         mean_latency_ms_b: run_b.avg_latency_ms,
+        dimension_basis: "cases".to_string(),
         dimension_deltas,
         transitions,
         significance,
@@ -741,6 +742,38 @@ pub fn compare(
         run_a,
         run_b,
     }
+}
+
+/// Dimension deltas from the runs' own aggregates: per dimension `(name, score_sum, n)` over
+/// each run's results (the `runs` basis, no per-case rows needed).
+pub fn run_dimension_deltas(
+    a: &[(String, f64, i64)],
+    b: &[(String, f64, i64)],
+) -> Vec<DimensionDelta> {
+    let names: BTreeSet<&String> = a.iter().chain(b).map(|(d, _, _)| d).collect();
+    let find = |rows: &[(String, f64, i64)], name: &str| {
+        rows.iter()
+            .find(|(d, _, n)| d == name && *n > 0)
+            .map(|(_, s, n)| (s / *n as f64, *n))
+    };
+    names
+        .into_iter()
+        .map(|name| {
+            let (x, y) = (find(a, name), find(b, name));
+            DimensionDelta {
+                dimension: name.clone(),
+                mean_a: x.map(|v| v.0),
+                mean_b: y.map(|v| v.0),
+                delta: match (x, y) {
+                    (Some(x), Some(y)) => y.0 - x.0,
+                    _ => 0.0,
+                },
+                n: 0,
+                n_a: x.map_or(0, |v| v.1),
+                n_b: y.map_or(0, |v| v.1),
+            }
+        })
+        .collect()
 }
 
 /// N runs, the first the baseline (SPEC §4 "N-way"). `flag_filter` keeps a row when any
