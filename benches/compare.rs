@@ -107,6 +107,7 @@ async fn run(label: &str, url: &str) {
     let report = store.compare(ids[0], ids[1], None).await.unwrap();
     assert_eq!(report.per_case.len(), CASES);
     assert_eq!(report.aggregate.significance.method, "normal");
+    let cpu0 = cpu_ms();
     let mut times: Vec<Duration> = Vec::with_capacity(ROUNDS);
     for _ in 0..ROUNDS {
         let t = Instant::now();
@@ -114,6 +115,7 @@ async fn run(label: &str, url: &str) {
         times.push(t.elapsed());
         std::hint::black_box(r);
     }
+    let cpu1 = cpu_ms();
     times.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let median = ms(times[ROUNDS / 2]);
@@ -154,6 +156,13 @@ async fn run(label: &str, url: &str) {
         ms(times[ROUNDS - 1]),
         if median <= TARGET_MS { "met" } else { "MISSED" }
     );
+    if let (Some(c0), Some(c1)) = (cpu0, cpu1) {
+        println!(
+            "{label}:   CPU time of this process per compare (all threads): {:.0} ms; load average now {}",
+            (c1 - c0) / ROUNDS as f64,
+            std::fs::read_to_string("/proc/loadavg").unwrap_or_default().split_whitespace().next().unwrap_or("?")
+        );
+    }
     println!(
         "{label}:   flags {} improved / {} regressed / {} unchanged; JSON of the report {:.1} MB in {ser:.1} ms; \
          bootstrap of 10,000 pairs alone {boot:.1} ms; with per-case dimensions (3 × 50,000 more rows per run) \
@@ -166,6 +175,15 @@ async fn run(label: &str, url: &str) {
         setup.as_secs_f64()
     );
     store.db.close().await;
+}
+
+/// CPU time this process has used (user + system, Linux), in ms: the share of a compare that
+/// other load on the machine cannot inflate (PostgreSQL's own work is in its server process).
+fn cpu_ms() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks * 10.0) // USER_HZ is 100 on Linux
 }
 
 #[tokio::main]
