@@ -100,7 +100,9 @@ fn case<'a>(report: &'a Value, id: &str) -> &'a Value {
 
 async fn a_small_comparison_matches_the_hand_computed_report(t: TestApp) {
     let (a, b) = two_runs(&t).await;
-    let (s, r) = t.get(&format!("/api/runs/{a}/compare/{b}")).await;
+    let (s, r) = t
+        .get(&format!("/api/runs/{a}/compare/{b}?case_dimensions=true"))
+        .await;
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!(
         (r["run_a_id"].as_i64(), r["run_b_id"].as_i64()),
@@ -271,6 +273,7 @@ async fn a_small_comparison_matches_the_hand_computed_report(t: TestApp) {
         ])
     );
     assert_eq!(r["dimensions"], json!(["acc", "tone"]));
+    assert_eq!(g["dimension_basis"], "cases");
     let tr = &g["transitions"];
     assert_eq!(tr["verdicts"], json!(["pass", "fail", "error", "none"]));
     assert_eq!(
@@ -319,12 +322,48 @@ async fn a_small_comparison_matches_the_hand_computed_report(t: TestApp) {
     assert_eq!(r["run_a"]["bench_name"], "cmp");
     assert_eq!(r["run_b"]["status"], "completed");
 
-    // The same request gives the same interval; the seed's route serves the same report.
-    let (_, again) = t.get(&format!("/api/runs/{a}/compare/{b}")).await;
+    // The same request gives the same interval.
+    let (_, again) = t
+        .get(&format!("/api/runs/{a}/compare/{b}?case_dimensions=true"))
+        .await;
     assert_eq!(again, r);
+    // By default dimension deltas come from the runs' aggregates (over results, not cases) and
+    // rows carry no dimensions; everything else is the same report.
+    let (s, lean) = t.get(&format!("/api/runs/{a}/compare/{b}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(lean["aggregate"]["dimension_basis"], "runs");
+    let acc = &lean["aggregate"]["dimension_deltas"][0];
+    assert_eq!(
+        (
+            acc["dimension"].as_str(),
+            acc["mean_a"].as_f64(),
+            acc["n_a"].as_i64(),
+            acc["n_b"].as_i64(),
+            acc["n"].as_i64()
+        ),
+        (Some("acc"), Some(0.75), Some(2), Some(3), Some(0))
+    );
+    assert!(
+        approx(&acc["mean_b"], 1.75 / 3.0),
+        "b's acc over its 3 results: 0.5, 1.0, 0.25"
+    );
+    assert!(approx(&acc["delta"], 1.75 / 3.0 - 0.75));
+    assert!(lean["per_case"][0].get("dimensions").is_none());
+    let strip = |v: &Value| {
+        let mut v = v.clone();
+        for c in v["per_case"].as_array_mut().unwrap() {
+            c.as_object_mut().unwrap().remove("dimensions");
+        }
+        for k in ["dimension_basis", "dimension_deltas"] {
+            v["aggregate"].as_object_mut().unwrap().remove(k);
+        }
+        v
+    };
+    assert_eq!(strip(&lean), strip(&r));
+    // The seed's route serves the same report.
     let (s, seed) = t.get(&format!("/bench-runs/{a}/compare/{b}")).await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(seed, r);
+    assert_eq!(seed, lean);
     // The other way round: flags mirror, and the seed differs.
     let (_, back) = t.get(&format!("/api/runs/{b}/compare/{a}")).await;
     let flags: Vec<&str> = back["per_case"]
@@ -539,6 +578,13 @@ async fn epsilon_parameter_moves_the_flags_and_bad_ones_are_422(t: TestApp) {
     assert_eq!(
         (s, e["error"]["field"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("format"))
+    );
+    let (s, e) = t
+        .get(&format!("/api/runs/{x}/compare/{y}?case_dimensions=maybe"))
+        .await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("case_dimensions"))
     );
     // The default epsilon scales with the baseline's score_max.
     t.put(

@@ -129,23 +129,28 @@ pub struct CompareAggregate {
     pub pass_rate_b: Option<f64>,
     pub mean_latency_ms_a: Option<f64>,
     pub mean_latency_ms_b: Option<f64>,
+    /// How `dimension_deltas` were computed: `runs` (default: each run's own mean of the
+    /// dimension over its results, from its aggregates) or `cases` (with `?case_dimensions=true`:
+    /// means over the cases that have the dimension in both runs, epochs averaged; the rows then
+    /// carry their dimension scores).
+    pub dimension_basis: String,
     pub dimension_deltas: Vec<DimensionDelta>,
     pub transitions: VerdictTransitions,
     pub significance: Significance,
 }
 
-/// One dimension's mean in each run over the cases that have it in both.
+/// One dimension's mean in each run (see `CompareAggregate::dimension_basis`).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DimensionDelta {
     pub dimension: String,
-    /// Null when no case has the dimension in both runs (then `delta` is 0 and `n` 0).
+    /// Null when there is nothing to average (then `delta` is 0).
     pub mean_a: Option<f64>,
     pub mean_b: Option<f64>,
     pub delta: f64,
-    /// Cases with the dimension in both runs.
+    /// `cases` basis: cases with the dimension in both runs; `runs` basis: 0 (unpaired).
     pub n: i64,
-    /// Cases with the dimension in run a / run b at all.
+    /// Cases (`cases` basis) or results (`runs` basis) with the dimension in run a / run b.
     pub n_a: i64,
     pub n_b: i64,
 }

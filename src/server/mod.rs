@@ -8,6 +8,7 @@ pub mod demo;
 pub mod error;
 pub mod hash;
 pub mod input;
+pub mod pg_copy;
 pub mod sqlite_raw;
 pub mod state;
 pub mod store;

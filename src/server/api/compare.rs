@@ -14,7 +14,7 @@ use crate::model::{CompareReport, ErrorBody, NWayReport};
 use crate::server::auth::CanRead;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::state::AppState;
-use crate::server::store::compare::parse_flags;
+use crate::server::store::compare::{parse_flags, CompareOptions};
 
 /// The `/api` routes.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -56,6 +56,24 @@ fn epsilon(pairs: &[(String, String)]) -> ApiResult<Option<f64>> {
         .transpose()
 }
 
+/// `epsilon` and `case_dimensions` (forced on by `always_dimensions`).
+fn options(pairs: &[(String, String)], always_dimensions: bool) -> ApiResult<CompareOptions> {
+    let case_dimensions = match last(pairs, "case_dimensions") {
+        None | Some("false") | Some("0") => always_dimensions,
+        Some("true") | Some("1") => true,
+        Some(other) => {
+            return Err(ApiError::invalid(
+                "case_dimensions",
+                format!("'{other}' is not true or false"),
+            ))
+        }
+    };
+    Ok(CompareOptions {
+        epsilon: epsilon(pairs)?,
+        case_dimensions,
+    })
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Format {
     Json,
@@ -78,7 +96,8 @@ fn format(pairs: &[(String, String)]) -> ApiResult<Format> {
 #[utoipa::path(get, path = "/runs/{a}/compare/{b}", tag = "runs",
     params(("a" = i64, Path, description = "the baseline run"), ("b" = i64, Path),
            ("epsilon" = Option<f64>, Query, description = "score tolerance of the flags; default 1e-9 × run a's score_max"),
-           ("format" = Option<String>, Query, description = "json (default) or csv")),
+           ("format" = Option<String>, Query, description = "json (default) or csv (always with case dimensions)"),
+           ("case_dimensions" = Option<bool>, Query, description = "per-case dimension scores and paired dimension deltas (reads 3× the rows)")),
     responses((status = 200, content((CompareReport = "application/json"), (String = "text/csv"))),
               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn compare_runs(
@@ -89,9 +108,10 @@ async fn compare_runs(
 ) -> ApiResult<Response> {
     let pairs = pairs(q)?;
     let fmt = format(&pairs)?;
+    let opts = options(&pairs, fmt == Format::Csv)?;
     let report = s
         .store
-        .compare(parse_id("run", &a)?, parse_id("run", &b)?, epsilon(&pairs)?)
+        .compare_with(parse_id("run", &a)?, parse_id("run", &b)?, opts)
         .await?;
     Ok(match fmt {
         Format::Json => Json(report).into_response(),
@@ -115,7 +135,7 @@ async fn compare_runs(
 /// The seed's `CompareReport` (`akribes-sdk` `BenchRunsClient::compare`): the same report as
 /// `/api/runs/{a}/compare/{b}`.
 #[utoipa::path(get, path = "/bench-runs/{a}/compare/{b}", tag = "seed",
-    params(("a" = i64, Path), ("b" = i64, Path), ("epsilon" = Option<f64>, Query)),
+    params(("a" = i64, Path), ("b" = i64, Path), ("epsilon" = Option<f64>, Query), ("case_dimensions" = Option<bool>, Query)),
     responses((status = 200, body = CompareReport), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn seed_compare(
     _: CanRead,
@@ -124,9 +144,10 @@ async fn seed_compare(
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<CompareReport>> {
     let pairs = pairs(q)?;
+    let opts = options(&pairs, false)?;
     Ok(Json(
         s.store
-            .compare(parse_id("run", &a)?, parse_id("run", &b)?, epsilon(&pairs)?)
+            .compare_with(parse_id("run", &a)?, parse_id("run", &b)?, opts)
             .await?,
     ))
 }

@@ -10,11 +10,22 @@ use crate::domain::ResultStatus;
 use crate::model::{CaseDiff, CompareReport, Flag, NWayReport, Run};
 use crate::server::db::Db;
 use crate::server::error::{ApiError, ApiResult};
-use crate::server::sqlite_raw;
 use crate::server::word_diff::word_diff;
+use crate::server::{pg_copy, sqlite_raw};
 
 /// Runs one N-way comparison takes (SPEC §4).
 pub const MAX_NWAY_RUNS: usize = 8;
+
+/// How a pairwise comparison is computed.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct CompareOptions {
+    /// `?epsilon=`: the score tolerance (default `1e-9 ×` run a's `score_max`).
+    pub epsilon: Option<f64>,
+    /// Read every case's dimension scores: per-row dimensions and paired dimension deltas
+    /// (the `cases` basis) at three times the rows read; else dimension deltas come from the
+    /// runs' aggregates (the `runs` basis).
+    pub case_dimensions: bool,
+}
 
 /// A `?flag=` list (comma-separated flag names) of an N-way comparison.
 pub fn parse_flags(list: &str) -> ApiResult<Vec<Flag>> {
@@ -66,17 +77,54 @@ impl Loaded {
     }
 }
 
-type DimCols = (Option<Vec<i64>>, Option<Vec<Option<i32>>>, Option<Vec<f64>>);
+/// Result id → index of its row. Dense (an array over the id range) when the run's ids lie
+/// close together — a batch's results get consecutive ids, so a run's usually do — else hashed.
+enum RowIndex {
+    Dense { lo: i64, hi: i64, rows: Vec<u32> },
+    Hashed(HashMap<i64, u32>),
+}
 
-/// The id range to read a run's dimension rows from, when its `n` result ids lie close together
-/// (a batch's results get consecutive ids, so a run's usually do): a range scan of the
-/// dimensions' primary key instead of one probe per result. Rows of other runs inside the range
-/// are dropped by the caller. None (use a join) when the ids are spread out.
-fn id_range(n: usize, ids: impl Iterator<Item = i64>) -> Option<(i64, i64)> {
-    let (lo, hi) = ids.fold((i64::MAX, i64::MIN), |(lo, hi), id| {
-        (lo.min(id), hi.max(id))
-    });
-    (n > 0 && (hi - lo) as u64 <= 2 * n as u64 + 10_000).then_some((lo, hi))
+impl RowIndex {
+    fn new(ids: &[i64]) -> RowIndex {
+        let (lo, hi) = ids.iter().fold((i64::MAX, i64::MIN), |(lo, hi), &id| {
+            (lo.min(id), hi.max(id))
+        });
+        if !ids.is_empty() && (hi - lo) as u64 <= 2 * ids.len() as u64 + 10_000 {
+            // Row index + 1; 0 for ids of other runs inside the range.
+            let mut rows = vec![0u32; (hi - lo + 1) as usize];
+            for (row, &id) in ids.iter().enumerate() {
+                rows[(id - lo) as usize] = row as u32 + 1;
+            }
+            RowIndex::Dense { lo, hi, rows }
+        } else {
+            RowIndex::Hashed(
+                ids.iter()
+                    .enumerate()
+                    .map(|(row, &id)| (id, row as u32))
+                    .collect(),
+            )
+        }
+    }
+
+    fn get(&self, id: i64) -> Option<u32> {
+        match self {
+            RowIndex::Dense { lo, rows, .. } => rows
+                .get(usize::try_from(id - lo).ok()?)
+                .copied()
+                .filter(|&r| r > 0)
+                .map(|r| r - 1),
+            RowIndex::Hashed(map) => map.get(&id).copied(),
+        }
+    }
+
+    /// The id range to read the run's dimension rows from (a range scan of the dimensions'
+    /// primary key instead of a probe per result); None: use a join.
+    fn range(&self) -> Option<(i64, i64)> {
+        match self {
+            RowIndex::Dense { lo, hi, .. } => Some((*lo, *hi)),
+            RowIndex::Hashed(_) => None,
+        }
+    }
 }
 
 fn status(s: &str) -> ResultStatus {
@@ -84,18 +132,22 @@ fn status(s: &str) -> ResultStatus {
 }
 
 /// SQLite: two statements stepped at C speed in one read transaction. Rows come in case order
-/// (the `(run_id, case_id, epoch)` index), dimension rows by result id.
-async fn load_sqlite(pool: &sqlx::SqlitePool, run_id: i64) -> Result<Loaded, sqlx::Error> {
+/// (the `(run_id, case_id, epoch)` index), so folding them needs no real sort.
+async fn load_sqlite(
+    pool: &sqlx::SqlitePool,
+    run_id: i64,
+    dimensions: bool,
+) -> Result<Loaded, sqlx::Error> {
     sqlite_raw::with_read(pool, |raw| {
         let mut out = Loaded::default();
-        let mut row_of: HashMap<i64, u32> = HashMap::new();
+        let mut ids = Vec::new();
         let q = raw.prepare(
             "SELECT id, case_id, case_name, epoch, status, headline_score, cost_usd FROM results \
              WHERE run_id = ?1 ORDER BY case_id, epoch",
         )?;
         q.bind_i64(1, run_id)?;
         q.for_each(|r| {
-            row_of.insert(r.i64(0), out.rows.len() as u32);
+            ids.push(r.i64(0));
             out.rows.push(CaseRow {
                 case_id: r.text(1).unwrap_or_default().into_owned(),
                 case_name: r.text(2).map(|s| s.into_owned()),
@@ -105,11 +157,13 @@ async fn load_sqlite(pool: &sqlx::SqlitePool, run_id: i64) -> Result<Loaded, sql
                 cost_usd: r.f64(6),
             });
         })?;
-        let q = match id_range(out.rows.len(), row_of.keys().copied()) {
+        if !dimensions {
+            return Ok(out);
+        }
+        let index = RowIndex::new(&ids);
+        let q = match index.range() {
             Some((lo, hi)) => {
-                let q = raw.prepare(
-                    "SELECT result_id, dimension, score FROM result_dimensions WHERE result_id BETWEEN ?1 AND ?2",
-                )?;
+                let q = raw.prepare("SELECT result_id, dimension, score FROM result_dimensions WHERE result_id BETWEEN ?1 AND ?2")?;
                 q.bind_i64(1, lo)?;
                 q.bind_i64(2, hi)?;
                 q
@@ -124,7 +178,7 @@ async fn load_sqlite(pool: &sqlx::SqlitePool, run_id: i64) -> Result<Loaded, sql
             }
         };
         q.for_each(|r| {
-            if let (Some(&row), Some(name)) = (row_of.get(&r.i64(0)), r.text(1)) {
+            if let (Some(row), Some(name)) = (index.get(r.i64(0)), r.text(1)) {
                 let d = out.dim_index(&name);
                 out.dims.push((row, d, r.f64(2)));
             }
@@ -134,96 +188,75 @@ async fn load_sqlite(pool: &sqlx::SqlitePool, run_id: i64) -> Result<Loaded, sql
     .await
 }
 
-/// PostgreSQL: each run's columns as arrays in one row (decoded in bulk, not row by row), in
-/// one repeatable-read snapshot.
-async fn load_postgres(pool: &sqlx::PgPool, run_id: i64) -> Result<Loaded, sqlx::Error> {
-    type Cols = (
-        Option<Vec<i64>>,
-        Option<Vec<String>>,
-        Option<Vec<Option<String>>>,
-        Option<Vec<i64>>,
-        Option<Vec<String>>,
-        Option<Vec<Option<f64>>>,
-        Option<Vec<f64>>,
-    );
+/// PostgreSQL: each query's rows as one binary COPY stream, decoded in place, in one
+/// repeatable-read snapshot. (Run ids and id bounds are integers formatted here: COPY takes no
+/// bind parameters.)
+async fn load_postgres(
+    pool: &sqlx::PgPool,
+    run_id: i64,
+    dimensions: bool,
+) -> Result<Loaded, sqlx::Error> {
     let mut tx = pool.begin().await?;
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .execute(&mut *tx)
         .await?;
-    let (ids, case_ids, names, epochs, statuses, scores, costs): Cols = sqlx::query_as(
-        "SELECT array_agg(id), array_agg(case_id), array_agg(case_name), array_agg(epoch), array_agg(status), \
-         array_agg(headline_score), array_agg(cost_usd) FROM results WHERE run_id = $1",
+    let data = pg_copy::copy_out(
+        &mut tx,
+        &format!(
+            "SELECT id::int8, case_id::text, case_name::text, epoch::int8, status::text, headline_score::float8, \
+             cost_usd::float8 FROM results WHERE run_id = {run_id}"
+        ),
     )
-    .bind(run_id)
-    .fetch_one(&mut *tx)
     .await?;
-    let dim_names: Vec<String> = sqlx::query_scalar(
-        "SELECT dimension FROM run_dimensions WHERE run_id = $1 ORDER BY dimension",
-    )
-    .bind(run_id)
-    .fetch_all(&mut *tx)
-    .await?;
-    let result_ids = ids.as_deref().unwrap_or_default();
-    let (dim_ids, dim_pos, dim_scores): DimCols = match id_range(result_ids.len(), result_ids.iter().copied()) {
-        Some((lo, hi)) => {
-            sqlx::query_as(
-                "SELECT array_agg(result_id), array_agg(array_position($3::text[], dimension)), array_agg(score) \
-                 FROM result_dimensions WHERE result_id BETWEEN $1 AND $2",
-            )
-            .bind(lo)
-            .bind(hi)
-            .bind(&dim_names)
-            .fetch_one(&mut *tx)
-            .await?
+    let mut out = Loaded::default();
+    let mut ids = Vec::new();
+    let mut tuples = pg_copy::Tuples::new(&data)?;
+    let mut f = Vec::with_capacity(7);
+    while tuples.next_into(&mut f)? {
+        if f.len() != 7 {
+            return Err(sqlx::Error::Protocol(
+                "results COPY: 7 columns expected".into(),
+            ));
         }
-        None => {
-            sqlx::query_as(
-                "SELECT array_agg(d.result_id), array_agg(array_position($2::text[], d.dimension)), array_agg(d.score) \
-                 FROM result_dimensions d JOIN results r ON r.id = d.result_id WHERE r.run_id = $1",
-            )
-            .bind(run_id)
-            .bind(&dim_names)
-            .fetch_one(&mut *tx)
-            .await?
-        }
-    };
-    tx.commit().await?;
-
-    let ids = ids.unwrap_or_default();
-    let mut row_of: HashMap<i64, u32> = HashMap::with_capacity(ids.len());
-    let mut out = Loaded {
-        names: dim_names,
-        ..Default::default()
-    };
-    let mut names = names.unwrap_or_default().into_iter();
-    let mut epochs = epochs.unwrap_or_default().into_iter();
-    let mut statuses = statuses.unwrap_or_default().into_iter();
-    let mut scores = scores.unwrap_or_default().into_iter();
-    let mut costs = costs.unwrap_or_default().into_iter();
-    out.rows.reserve(ids.len());
-    for (id, case_id) in ids.into_iter().zip(case_ids.unwrap_or_default()) {
-        row_of.insert(id, out.rows.len() as u32);
+        ids.push(pg_copy::int8(f[0])?);
         out.rows.push(CaseRow {
-            case_id,
-            case_name: names.next().flatten(),
-            epoch: epochs.next().unwrap_or(1),
-            status: status(&statuses.next().unwrap_or_default()),
-            headline_score: scores.next().flatten(),
-            cost_usd: costs.next().unwrap_or(0.0),
+            case_id: pg_copy::text(f[1]).unwrap_or_default().into_owned(),
+            case_name: pg_copy::text(f[2]).map(|s| s.into_owned()),
+            epoch: pg_copy::int8(f[3])?,
+            status: status(&pg_copy::text(f[4]).unwrap_or_default()),
+            headline_score: pg_copy::float8(f[5])?,
+            cost_usd: pg_copy::float8(f[6])?.unwrap_or(0.0),
         });
     }
-    let dim_pos = dim_pos.unwrap_or_default();
-    let dim_scores = dim_scores.unwrap_or_default();
-    out.dims.reserve(dim_pos.len());
-    for ((id, pos), score) in dim_ids
-        .unwrap_or_default()
-        .into_iter()
-        .zip(dim_pos)
-        .zip(dim_scores)
-    {
-        // array_position counts from 1; a name missing from run_dimensions (never expected) is skipped.
-        if let (Some(&row), Some(p)) = (row_of.get(&id), pos) {
-            out.dims.push((row, (p - 1) as u32, score));
+    drop(data);
+    if !dimensions {
+        tx.commit().await?;
+        return Ok(out);
+    }
+    let index = RowIndex::new(&ids);
+    let query = match index.range() {
+        Some((lo, hi)) => format!(
+            "SELECT result_id::int8, dimension::text, score::float8 FROM result_dimensions WHERE result_id BETWEEN {lo} AND {hi}"
+        ),
+        None => format!(
+            "SELECT d.result_id::int8, d.dimension::text, d.score::float8 FROM result_dimensions d \
+             JOIN results r ON r.id = d.result_id WHERE r.run_id = {run_id}"
+        ),
+    };
+    let data = pg_copy::copy_out(&mut tx, &query).await?;
+    tx.commit().await?;
+    let mut tuples = pg_copy::Tuples::new(&data)?;
+    let mut f = Vec::with_capacity(3);
+    while tuples.next_into(&mut f)? {
+        if f.len() != 3 {
+            return Err(sqlx::Error::Protocol(
+                "dimensions COPY: 3 columns expected".into(),
+            ));
+        }
+        if let (Some(row), Some(name)) = (index.get(pg_copy::int8(f[0])?), pg_copy::text(f[1])) {
+            let d = out.dim_index(&name);
+            out.dims
+                .push((row, d, pg_copy::float8(f[2])?.unwrap_or(0.0)));
         }
     }
     Ok(out)
@@ -231,11 +264,12 @@ async fn load_postgres(pool: &sqlx::PgPool, run_id: i64) -> Result<Loaded, sqlx:
 
 impl Store {
     /// One run and its results folded per case. 404 names the run.
-    pub async fn run_cases(&self, run_id: i64) -> ApiResult<(Run, RunCases)> {
+    /// With `dimensions`, each case's dimension scores too (three times the rows to read).
+    pub async fn run_cases(&self, run_id: i64, dimensions: bool) -> ApiResult<(Run, RunCases)> {
         let run = self.get_run(run_id).await?;
         let loaded = match &self.db {
-            Db::Sqlite { read, .. } => load_sqlite(read, run_id).await?,
-            Db::Postgres(pool) => load_postgres(pool, run_id).await?,
+            Db::Sqlite { read, .. } => load_sqlite(read, run_id, dimensions).await?,
+            Db::Postgres(pool) => load_postgres(pool, run_id, dimensions).await?,
         };
         let cases =
             RunCases::from_rows(loaded.rows, loaded.names, &loaded.dims, run.pass_threshold);
@@ -244,12 +278,16 @@ impl Store {
 
     /// [`Store::run_cases`] of several runs, each on its own task so they load and fold on all
     /// cores at once; in the order of `ids`.
-    pub async fn run_cases_parallel(&self, ids: &[i64]) -> ApiResult<Vec<(Run, RunCases)>> {
+    pub async fn run_cases_parallel(
+        &self,
+        ids: &[i64],
+        dimensions: bool,
+    ) -> ApiResult<Vec<(Run, RunCases)>> {
         let tasks: Vec<_> = ids
             .iter()
             .map(|&id| {
                 let store = self.clone();
-                tokio::spawn(async move { store.run_cases(id).await })
+                tokio::spawn(async move { store.run_cases(id, dimensions).await })
             })
             .collect();
         let mut out = Vec::with_capacity(tasks.len());
@@ -262,12 +300,54 @@ impl Store {
     /// Run b against the baseline run a (SPEC §4): per-case flags, aggregates, transitions,
     /// dimension deltas, significance and warnings.
     pub async fn compare(&self, a: i64, b: i64, epsilon: Option<f64>) -> ApiResult<CompareReport> {
-        let epsilon = check_epsilon(epsilon)?;
-        let mut loaded = self.run_cases_parallel(&[a, b]).await?.into_iter();
+        self.compare_with(
+            a,
+            b,
+            CompareOptions {
+                epsilon,
+                case_dimensions: false,
+            },
+        )
+        .await
+    }
+
+    /// [`Store::compare`] with options.
+    pub async fn compare_with(
+        &self,
+        a: i64,
+        b: i64,
+        opts: CompareOptions,
+    ) -> ApiResult<CompareReport> {
+        let epsilon = check_epsilon(opts.epsilon)?;
+        let mut loaded = self
+            .run_cases_parallel(&[a, b], opts.case_dimensions)
+            .await?
+            .into_iter();
         let ((run_a, cases_a), (run_b, cases_b)) =
             (loaded.next().expect("run a"), loaded.next().expect("run b"));
         let eps = cmp::epsilon_for(run_a.score_max, epsilon);
-        Ok(cmp::compare(run_a, cases_a, run_b, cases_b, eps))
+        let mut report = cmp::compare(run_a, cases_a, run_b, cases_b, eps);
+        if !opts.case_dimensions {
+            let sums = self
+                .db
+                .all::<(i64, String, f64, i64)>(
+                    "SELECT run_id, dimension, score_sum, n FROM run_dimensions WHERE run_id = $1 OR run_id = $2 \
+                     ORDER BY dimension",
+                    args![a, b],
+                )
+                .await?;
+            let of = |run: i64| -> Vec<(String, f64, i64)> {
+                sums.iter()
+                    .filter(|r| r.0 == run)
+                    .map(|r| (r.1.clone(), r.2, r.3))
+                    .collect()
+            };
+            let deltas = cmp::run_dimension_deltas(&of(a), &of(b));
+            report.dimensions = deltas.iter().map(|d| d.dimension.clone()).collect();
+            report.aggregate.dimension_deltas = deltas;
+            report.aggregate.dimension_basis = "runs".to_string();
+        }
+        Ok(report)
     }
 
     /// Up to 8 runs, the first the baseline (SPEC §4 "N-way"). `flags` keeps the rows where any
@@ -298,7 +378,7 @@ impl Store {
             ));
         }
         let epsilon = check_epsilon(epsilon)?;
-        let runs = self.run_cases_parallel(ids).await?;
+        let runs = self.run_cases_parallel(ids, false).await?;
         let eps = cmp::epsilon_for(runs[0].0.score_max, epsilon);
         Ok(cmp::compare_many(runs, eps, flags))
     }
