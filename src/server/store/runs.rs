@@ -628,6 +628,9 @@ impl Store {
             return Err(ApiError::not_found(format!("no run {id}")));
         }
         tx.commit().await?;
+        // SQLite gives the highest rowid again once it is deleted: a finished run's cached
+        // charts must not outlive it.
+        crate::server::charts::forget(&format!("run:{id}:"));
         Ok(())
     }
 
