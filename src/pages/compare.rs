@@ -143,6 +143,13 @@ pub fn filter_and_sort(rows: &mut Vec<CompareCase>, flag: Option<&str>, sort: Op
     }
 }
 
+/// The first row of `page` (from 1), a page past the end meaning the last one (the page
+/// shows the same clamped page number).
+pub fn page_start(page: usize, rows: usize) -> usize {
+    let pages = rows.div_ceil(COMPARE_PAGE).max(1);
+    (page.clamp(1, pages) - 1) * COMPARE_PAGE
+}
+
 /// A page of a pairwise comparison: the report with the page's rows only.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ComparePage {
@@ -189,7 +196,7 @@ pub async fn get_compare(params: CompareParams) -> Result<CompareOutcome<Compare
     let mut rows = std::mem::take(&mut report.per_case);
     filter_and_sort(&mut rows, params.flag.as_deref(), params.sort.as_deref());
     let rows_total = rows.len();
-    let start = (params.page.max(1) - 1) * COMPARE_PAGE;
+    let start = page_start(params.page, rows_total);
     report.per_case = rows.into_iter().skip(start).take(COMPARE_PAGE).collect();
     let deltas: Vec<(String, f64)> = report
         .aggregate
@@ -233,7 +240,7 @@ pub async fn get_compare_many(params: CompareParams) -> Result<CompareOutcome<NW
     };
     let rows = std::mem::take(&mut report.rows);
     let rows_total = rows.len();
-    let start = (params.page.max(1) - 1) * COMPARE_PAGE;
+    let start = page_start(params.page, rows_total);
     report.rows = rows.into_iter().skip(start).take(COMPARE_PAGE).collect();
     Ok(CompareOutcome::Ok(NWayPage { report, rows_total }))
 }
@@ -716,6 +723,15 @@ mod tests {
         let p = params("runs=5,1,2&flag=regressed&page=2");
         assert!(p.is_nway());
         assert_eq!(p.href(|q| q.page = 1), "/compare?runs=5,1,2&flag=regressed");
+    }
+
+    #[test]
+    fn pages_past_the_end_show_the_last_one() {
+        assert_eq!(page_start(1, 250), 0);
+        assert_eq!(page_start(3, 250), 200);
+        assert_eq!(page_start(9, 250), 200);
+        assert_eq!(page_start(0, 250), 0);
+        assert_eq!(page_start(4, 0), 0);
     }
 
     #[test]
