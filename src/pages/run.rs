@@ -344,11 +344,7 @@ fn ResultsSection(id: i64, score_max: f64) -> impl IntoView {
 
 #[component]
 fn ResultRow(r: ResultSummary, run_id: i64, score_max: f64) -> impl IntoView {
-    let href = if r.epoch == 1 {
-        format!("/runs/{run_id}/cases/{}", urlencode(&r.case_id))
-    } else {
-        format!("/runs/{run_id}/cases/{}?epoch={}", urlencode(&r.case_id), r.epoch)
-    };
+    let href = super::case::case_href(run_id, &r.case_id, r.epoch);
     let label = r.case_name.clone().unwrap_or_else(|| r.case_id.clone());
     let verdict = r.verdict.clone().unwrap_or_else(|| "—".into());
     view! {

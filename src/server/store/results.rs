@@ -597,25 +597,29 @@ struct ScorerRow {
     details: Option<String>,
 }
 
+/// A stored trace step (the whole trace of a result, and the case page's trace pages).
 #[derive(sqlx::FromRow)]
-struct StepRow {
-    step_index: i64,
+pub(crate) struct StepRow {
+    pub position: i64,
+    pub step_index: i64,
     #[sqlx(rename = "type")]
-    step_type: Option<String>,
-    name: Option<String>,
-    output: Option<String>,
-    tokens_used: Option<i64>,
-    duration_ms: Option<i64>,
+    pub step_type: Option<String>,
+    pub name: Option<String>,
+    pub output: Option<String>,
+    pub tokens_used: Option<i64>,
+    pub duration_ms: Option<i64>,
 }
 
+/// A stored tool call.
 #[derive(sqlx::FromRow)]
-struct CallRow {
-    step_index: Option<i64>,
-    tool_name: String,
-    arguments: Option<String>,
-    result: Option<String>,
-    error: Option<String>,
-    duration_ms: Option<i64>,
+pub(crate) struct CallRow {
+    pub position: i64,
+    pub step_index: Option<i64>,
+    pub tool_name: String,
+    pub arguments: Option<String>,
+    pub result: Option<String>,
+    pub error: Option<String>,
+    pub duration_ms: Option<i64>,
 }
 
 impl ResultRow {
@@ -717,7 +721,7 @@ impl Store {
         let steps = self
             .db
             .all::<StepRow>(
-                "SELECT step_index, type, name, output, tokens_used, duration_ms FROM trace_steps \
+                "SELECT position, step_index, type, name, output, tokens_used, duration_ms FROM trace_steps \
                  WHERE result_id = $1 ORDER BY position",
                 args![result_id],
             )
@@ -735,7 +739,7 @@ impl Store {
         let tool_calls = self
             .db
             .all::<CallRow>(
-                "SELECT step_index, tool_name, arguments, result, error, duration_ms FROM tool_calls \
+                "SELECT position, step_index, tool_name, arguments, result, error, duration_ms FROM tool_calls \
                  WHERE result_id = $1 ORDER BY position",
                 args![result_id],
             )

@@ -3,7 +3,7 @@
 //! index-backed; none scans a run's results except the histogram (one index range, cached by the
 //! page once the run is finished).
 
-use super::benches::BenchRow;
+use super::results::{CallRow, StepRow};
 use super::Store;
 use crate::args;
 use crate::model::views::{CaseHistoryPoint, CaseListPage, CaseRow, TracePage, TraceStepView, TrendPoint};
@@ -53,29 +53,6 @@ impl CaseDbRow {
             created_at: fmt_ms(self.created_at),
         }
     }
-}
-
-#[derive(sqlx::FromRow)]
-struct StepDbRow {
-    position: i64,
-    step_index: i64,
-    #[sqlx(rename = "type")]
-    step_type: Option<String>,
-    name: Option<String>,
-    output: Option<String>,
-    tokens_used: Option<i64>,
-    duration_ms: Option<i64>,
-}
-
-#[derive(sqlx::FromRow)]
-struct CallDbRow {
-    position: i64,
-    step_index: Option<i64>,
-    tool_name: String,
-    arguments: Option<String>,
-    result: Option<String>,
-    error: Option<String>,
-    duration_ms: Option<i64>,
 }
 
 fn clip_opt(s: Option<String>, cap: usize) -> (Option<String>, bool) {
@@ -161,7 +138,7 @@ impl Store {
             self.db.one::<(i64,)>("SELECT COUNT(*) FROM tool_calls WHERE result_id = $1", args![result_id]).await?;
         let steps = self
             .db
-            .all::<StepDbRow>(
+            .all::<StepRow>(
                 "SELECT position, step_index, type, name, output, tokens_used, duration_ms FROM trace_steps \
                  WHERE result_id = $1 AND position >= $2 ORDER BY position LIMIT $3",
                 args![result_id, offset, limit],
@@ -173,7 +150,7 @@ impl Store {
         } else {
             let (pred, keys) = any_of(self.db.backend(), "step_index", 2, Keys::Int(&indexes));
             self.db
-                .all::<CallDbRow>(
+                .all::<CallRow>(
                     &format!(
                         "SELECT position, step_index, tool_name, arguments, result, error, duration_ms FROM tool_calls \
                          WHERE result_id = $1 AND {pred} ORDER BY position"
@@ -187,7 +164,7 @@ impl Store {
         // 2,000-step trace's last page answers in milliseconds.
         let orphans = if last_page {
             self.db
-                .all::<CallDbRow>(
+                .all::<CallRow>(
                     "SELECT c.position, c.step_index, c.tool_name, c.arguments, c.result, c.error, c.duration_ms \
                      FROM tool_calls c WHERE c.result_id = $1 AND (c.step_index IS NULL OR c.step_index NOT IN \
                      (SELECT s.step_index FROM trace_steps s WHERE s.result_id = $1)) \
@@ -198,7 +175,7 @@ impl Store {
         } else {
             vec![]
         };
-        let view_call = |c: CallDbRow| {
+        let view_call = |c: CallRow| {
             let (arguments, a_cut) = clip_opt(c.arguments, TRACE_TEXT_CAP);
             let (result, r_cut) = clip_opt(c.result, TRACE_TEXT_CAP);
             let (error, e_cut) = clip_opt(c.error, TRACE_TEXT_CAP);
@@ -473,17 +450,11 @@ impl Store {
 
     /// A bench by name, or None.
     pub async fn find_bench(&self, name: &str) -> ApiResult<Option<Bench>> {
-        let mut tx = self.db.begin_read().await?;
-        let row: Option<BenchRow> = super::benches::bench_by_name(&mut tx, name).await?;
-        let out = match row {
-            Some(b) => {
-                let n = super::benches::case_count(&mut tx, b.id).await?;
-                Some(b.into_model(n))
-            }
-            None => None,
-        };
-        tx.commit().await?;
-        Ok(out)
+        match self.get_bench(name).await {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.status == axum::http::StatusCode::NOT_FOUND => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 }
 
