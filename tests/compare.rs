@@ -23,6 +23,11 @@ on_both_backends!(
     case_diff_shows_expected_and_both_outputs,
 );
 
+/// The flag of every case of a report, in its order.
+fn flags(report: &Value) -> Vec<&str> {
+    report["per_case"].as_array().unwrap().iter().map(|c| c["flag"].as_str().unwrap()).collect()
+}
+
 async fn push(t: &TestApp, run: i64, results: Value) {
     let (s, e) = t
         .post(
@@ -120,14 +125,8 @@ async fn a_small_comparison_matches_the_hand_computed_report(t: TestApp) {
         ["c1", "c2", "c3", "c4", "c5", "c6"],
         "the union, ordered by case id"
     );
-    let flags: Vec<&str> = r["per_case"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["flag"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        flags,
+        flags(&r),
         [
             "unchanged",
             "regressed",
@@ -366,14 +365,8 @@ async fn a_small_comparison_matches_the_hand_computed_report(t: TestApp) {
     assert_eq!(seed, lean);
     // The other way round: flags mirror, and the seed differs.
     let (_, back) = t.get(&format!("/api/runs/{b}/compare/{a}")).await;
-    let flags: Vec<&str> = back["per_case"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["flag"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        flags,
+        flags(&back),
         [
             "unchanged",
             "improved",
@@ -516,14 +509,6 @@ async fn epsilon_parameter_moves_the_flags_and_bad_ones_are_422(t: TestApp) {
     push(&t, x, json!([{"case_id": "a", "status": "ok", "headline_score": 0.5}, {"case_id": "b", "status": "ok", "headline_score": 0.5}])).await;
     let y = t.trigger("eps", "canary").await;
     push(&t, y, json!([{"case_id": "a", "status": "ok", "headline_score": 0.5625}, {"case_id": "b", "status": "ok", "headline_score": 0.25}])).await;
-    let flags = |r: &Value| {
-        r["per_case"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c["flag"].as_str().unwrap().to_string())
-            .collect::<Vec<_>>()
-    };
     let (_, r) = t.get(&format!("/api/runs/{x}/compare/{y}")).await;
     assert_eq!(flags(&r), ["improved", "regressed"]);
     let (s, r) = t
@@ -870,18 +855,9 @@ async fn n_way_flags_columns_against_the_baseline(t: TestApp) {
     );
 }
 
-/// Serve the app on a loopback socket for a real HTTP client.
-async fn serve(t: &TestApp) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = t.app.clone();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
-}
-
 async fn akribes_sdk_decodes_the_seed_compare_route(t: TestApp) {
     let (a, b) = two_runs(&t).await;
-    let base = serve(&t).await;
+    let base = t.serve().await;
     let client = akribes_sdk::AkribesClient::builder(base)
         .token(t.read.clone())
         .build();

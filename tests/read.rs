@@ -312,15 +312,6 @@ async fn seed_routes_stream_every_result(t: TestApp) {
     assert_eq!(c["status"], "canceled");
 }
 
-/// Serve the app on a loopback socket for a real HTTP client.
-async fn serve(t: &TestApp) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = t.app.clone();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
-}
-
 async fn akribes_sdk_reads_what_the_api_serves(t: TestApp) {
     t.seed_bench("sdk", &["a", "b", "c"]).await;
     let id = t.trigger("sdk", "production").await;
@@ -332,7 +323,7 @@ async fn akribes_sdk_reads_what_the_api_serves(t: TestApp) {
     ]))
     .await;
     t.post(&format!("/api/runs/{id}/complete"), json!({})).await;
-    let base = serve(&t).await;
+    let base = t.serve().await;
     let client = akribes_sdk::AkribesClient::builder(base).token(t.write.clone()).build();
     let runs = client.bench_runs();
 
