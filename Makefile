@@ -6,7 +6,6 @@ CARGO_TARGET_DIR ?= $(HOME)/.cache/assay/target
 export CARGO_TARGET_DIR
 export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-CARGO_LEPTOS_VERSION := 0.3.10
 WASM_BINDGEN_VERSION := 0.2.130
 DATABASE_URL ?= sqlite://assay.db
 ADDR ?= 127.0.0.1:3000
@@ -15,7 +14,7 @@ ADDR ?= 127.0.0.1:3000
 
 ## Release build: target/release/assay and the site in target/site.
 build: tools
-	cargo leptos build --release
+	bash scripts/build.sh --release
 	mkdir -p target/release
 	cp "$(CARGO_TARGET_DIR)/release/assay" target/release/assay
 	@echo "built target/release/assay and target/site"
@@ -38,9 +37,10 @@ bench:
 	URL=$$(scripts/test-postgres.sh) && ASSAY_BENCH_POSTGRES_URL=$$URL cargo bench --no-default-features --features ssr --bench ingest --bench compare; \
 	  status=$$?; scripts/test-postgres.sh stop; exit $$status
 
-## Install the toolchain pieces a Leptos build needs (no downloads at build time).
+## Install the toolchain pieces the build needs: the wasm target, wasm-bindgen-cli (its version must
+## equal the wasm-bindgen crate's) and npm packages (binaryen's wasm-opt, Playwright). No cargo-leptos:
+## scripts/build.sh does its job (`cargo leptos watch` still works if you install it yourself).
 tools:
 	@rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
-	@cargo leptos --version 2>/dev/null | grep -q "$(CARGO_LEPTOS_VERSION)" || cargo install --locked cargo-leptos@$(CARGO_LEPTOS_VERSION)
 	@wasm-bindgen --version 2>/dev/null | grep -q "$(WASM_BINDGEN_VERSION)" || cargo install --force wasm-bindgen-cli@$(WASM_BINDGEN_VERSION)
 	@test -x end2end/node_modules/.bin/wasm-opt -a -x end2end/node_modules/.bin/playwright || (cd end2end && npm ci --no-audit --no-fund)

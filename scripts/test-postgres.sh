@@ -4,7 +4,8 @@
 # Installs Debian's postgresql package when it is missing.
 set -euo pipefail
 
-PORT="${ASSAY_PG_PORT:-55432}"
+# Below Linux's ephemeral range (32768–60999): an outgoing connection can never hold it.
+PORT="${ASSAY_PG_PORT:-25432}"
 DIR="${ASSAY_PG_DIR:-/tmp/assay-test-pg}"
 URL="postgres://postgres@127.0.0.1:${PORT}/postgres"
 
@@ -45,7 +46,11 @@ if [ "$(id -u)" = 0 ]; then chown postgres "$DIR"; fi
 as_pg "$BIN/initdb" -D "$DIR/data" -U postgres --auth=trust --no-sync -E UTF8 >"$DIR/initdb.log" 2>&1 \
   || { cat "$DIR/initdb.log" >&2; exit 1; }
 # Tests create a database each: keep the server light and fast (durability does not matter here).
-as_pg "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w \
-  -o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400" \
-  start >&2 || { cat "$DIR/server.log" >&2; exit 1; }
+start_pg() {
+  as_pg "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w \
+    -o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400" \
+    start >&2
+}
+# One retry: a start can fail on a port another process held for a moment.
+start_pg || { sleep 2; start_pg; } || { cat "$DIR/server.log" >&2; exit 1; }
 echo "$URL"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, as `make test` and CI run it:
-#   1. a debug cargo-leptos build (server + WASM) for the browser tests,
+#   1. a debug build (server + WASM, scripts/build.sh) for the browser tests,
 #   2. cargo test with the same flags (so nothing is compiled twice) against a real SQLite file
 #      and a real PostgreSQL server started here,
 #   3. Playwright specs in Debian's Chromium against the built server.
@@ -18,7 +18,7 @@ if [ ! -x /usr/bin/chromium ]; then
   apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
-cargo leptos build
+bash scripts/build.sh
 
 PG_URL="${ASSAY_TEST_POSTGRES_URL:-}"
 STARTED_PG=0
@@ -31,8 +31,7 @@ trap cleanup EXIT
 
 LOG=$(mktemp)
 set +e
-ASSAY_TEST_POSTGRES_URL="$PG_URL" RUSTFLAGS="--cfg erase_components" LEPTOS_OUTPUT_NAME=assay \
-  cargo test --no-default-features --features ssr 2>&1 | tee "$LOG"
+ASSAY_TEST_POSTGRES_URL="$PG_URL" cargo test --no-default-features --features ssr 2>&1 | tee "$LOG"
 status=${PIPESTATUS[0]}
 set -e
 if [ "$status" != 0 ]; then
