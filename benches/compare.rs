@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use assay::server::input::{CaseInput, PublishVersion, PutBench, ResultInput, TriggerRun};
+use assay::server::store::input::{CaseInput, PublishVersion, PutBench, ResultInput, TriggerRun};
 use assay::server::store::compare::CompareOptions;
 use assay::server::store::{Finish, Store};
 use serde_json::json;
@@ -174,7 +174,7 @@ async fn run(label: &str, url: &str) {
         ms(with_dims[ROUNDS / 2]),
         setup.as_secs_f64()
     );
-    store.db.close().await;
+    store.close().await;
 }
 
 /// CPU time this process has used (user + system, Linux), in ms: the share of a compare that

@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use assay::server::input::{CaseInput, PublishVersion, PutBench, ResultInput, TriggerRun};
+use assay::server::store::input::{CaseInput, PublishVersion, PutBench, ResultInput, TriggerRun};
 use assay::server::store::Store;
 use serde_json::json;
 

@@ -79,10 +79,11 @@ pub struct HomeBench {
 #[server]
 pub async fn list_benches() -> Result<Vec<HomeBench>, ServerFnError> {
     let store = expect_context::<crate::server::store::Store>();
-    let err = |e: crate::server::error::ApiError| ServerFnError::new(e.message);
+    let err = |e: crate::server::store::StoreError| ServerFnError::new(e.to_string());
     let mut out = Vec::new();
+    let mut trends = store.bench_trends(30).await.map_err(err)?;
     for overview in store.bench_overviews(None).await.map_err(err)? {
-        let points = store.bench_trend(overview.bench.id, 30).await.map_err(err)?;
+        let points = trends.remove(&overview.bench.id).unwrap_or_default();
         let trend: Vec<f64> = points.iter().filter(|p| !p.sampled).filter_map(|p| p.mean_score).collect();
         let trend_svg = crate::server::charts::sparkline(
             &format!("Mean score of the latest completed runs of {}", overview.bench.name),

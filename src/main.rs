@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use assay::server::auth::AuthMode;
+use assay::server::config::AuthMode;
 use assay::server::state::AppState;
 use assay::server::store::{Scope, Store};
 use clap::{Parser, Subcommand};
@@ -93,14 +93,15 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Demo { seed } => {
             let store = open_store(&cli.database_url).await?;
-            if assay::server::demo::has_data(&store).await.map_err(|e| e.to_string())? {
-                eprintln!("database {} already has benches: demo data not added", cli.database_url);
-            } else {
-                let started = std::time::Instant::now();
-                let n = assay::server::demo::seed(&store, seed).await.map_err(|e| e.to_string())?;
-                eprintln!("demo workspace written: 3 benches, {n} runs ({:.1} s)", started.elapsed().as_secs_f64());
+            let started = std::time::Instant::now();
+            match assay::server::demo::seed_if_empty(&store, seed).await.map_err(|e| e.to_string())? {
+                None => eprintln!("database {} already has benches: demo data not added", cli.database_url),
+                Some(n) => eprintln!(
+                    "demo workspace written: 3 benches, {n} runs ({:.1} s)",
+                    started.elapsed().as_secs_f64()
+                ),
             }
-            store.db.close().await;
+            store.close().await;
             Ok(())
         }
         Command::Token { command } => {
@@ -133,7 +134,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                     println!("revoked {n} token(s)");
                 }
             }
-            store.db.close().await;
+            store.close().await;
             Ok(())
         }
     }
@@ -164,6 +165,6 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), String> {
         })
         .await
         .map_err(|e| e.to_string())?;
-    store.db.close().await;
+    store.close().await;
     Ok(())
 }

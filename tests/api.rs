@@ -170,7 +170,7 @@ async fn trigger_with_the_same_idempotency_key_answers_the_first_run(t: TestApp)
     let (s, other) = t.post("/api/runs", json!({"bench": "idem", "channel": "production", "idempotency_key": "ci-build-43"})).await;
     assert_eq!(s, StatusCode::CREATED);
     assert_ne!(other["id"], first["id"]);
-    let (n,): (i64,) = t.store.db.one("SELECT COUNT(*) FROM runs", vec![]).await.unwrap();
+    let (n,): (i64,) = t.db.one("SELECT COUNT(*) FROM runs", vec![]).await.unwrap();
     assert_eq!(n, 2);
 }
 
@@ -394,12 +394,12 @@ async fn tokens_and_scopes(t: TestApp) {
     let (s, _) = t.send(Method::POST, "/api/runs", Some(&secret), Some(body.clone())).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     // Tokens are stored hashed.
-    let stored: Vec<(String,)> = t.store.db.all("SELECT token_hash FROM api_tokens", vec![]).await.unwrap();
+    let stored: Vec<(String,)> = t.db.all("SELECT token_hash FROM api_tokens", vec![]).await.unwrap();
     assert!(stored.iter().all(|(h,)| h.len() == 64 && !h.starts_with("assay_")));
     assert!(t.store.list_tokens().await.unwrap().iter().any(|k| k.name == "temp" && k.revoked_at.is_some()));
 
     // With --auth required, reads need a token too.
-    let strict = TestApp::with_auth(t.kind(), assay::server::auth::AuthMode::Required).await.unwrap();
+    let strict = TestApp::with_auth(t.kind(), assay::server::config::AuthMode::Required).await.unwrap();
     let (s, _) = strict.get("/api/runs/1").await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     let (s, _) = strict.send(Method::GET, "/api/runs/1", Some(&strict.read), None).await;
@@ -494,12 +494,12 @@ async fn case_upserts_count_and_frozen_cases_refuse_changes(t: TestApp) {
     assert_eq!(e["error"]["field"], "cases[1].id");
     let (_, bench) = t.get("/api/benches/cases").await;
     assert_eq!(bench["case_count"], 3);
-    let tags: Vec<(String, String)> = t.store.db.all("SELECT case_id, tag FROM case_tags ORDER BY case_id, tag", vec![]).await.unwrap();
+    let tags: Vec<(String, String)> = t.db.all("SELECT case_id, tag FROM case_tags ORDER BY case_id, tag", vec![]).await.unwrap();
     assert_eq!(
         tags,
         vec![("a".into(), "billing".into()), ("a".into(), "smoke".into()), ("b".into(), "new-tag".into())]
     );
-    let (hash,): (String,) = t.store.db.one("SELECT input_hash FROM cases WHERE case_id = 'a'", vec![]).await.unwrap();
+    let (hash,): (String,) = t.db.one("SELECT input_hash FROM cases WHERE case_id = 'a'", vec![]).await.unwrap();
     // sha256 of the canonical JSON {"x":1,"y":2}
     assert_eq!(hash, assay::server::hash::sha256_hex(br#"{"x":1,"y":2}"#));
 }
@@ -632,7 +632,7 @@ async fn results_whole_with_trace_and_odd_case_ids(t: TestApp) {
         assert_eq!(r["input_hash"], assay::server::hash::input_hash(Some(&json!({"q": c}))));
         assert!(r["created_at"].as_str().unwrap().ends_with('Z'));
     }
-    let (preview,): (Option<String>,) = t.store.db.one("SELECT output_preview FROM results LIMIT 1", vec![]).await.unwrap();
+    let (preview,): (Option<String>,) = t.db.one("SELECT output_preview FROM results LIMIT 1", vec![]).await.unwrap();
     assert!(preview.unwrap().contains("answer"));
 }
 

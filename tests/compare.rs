@@ -4,7 +4,7 @@
 
 mod common;
 
-use assay::server::auth::AuthMode;
+use assay::server::config::AuthMode;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::{approx, TestApp};
@@ -969,11 +969,11 @@ async fn case_diff_shows_expected_and_both_outputs(t: TestApp) {
         .compare_case_diff(a, b, "nothing")
         .await
         .unwrap_err();
-    assert_eq!(e.status, StatusCode::NOT_FOUND);
+    assert!(e.is_not_found());
     let e = t
         .store
         .compare_case_diff(a, 987_654, "x")
         .await
         .unwrap_err();
-    assert!(e.message.contains("987654"));
+    assert!(e.is_not_found() && e.to_string().contains("987654"), "{e}");
 }

@@ -8,11 +8,11 @@ on_both_backends!(demo_workspace_has_everything_the_pages_need);
 
 async fn demo_workspace_has_everything_the_pages_need(t: TestApp) {
     assert!(!assay::server::demo::has_data(&t.store).await.unwrap());
-    let runs = assay::server::demo::seed(&t.store, 42).await.unwrap();
+    let runs = assay::server::demo::seed_if_empty(&t.store, 42).await.unwrap().expect("an empty database is seeded");
     assert!(runs >= 30, "{runs} runs");
     assert!(assay::server::demo::has_data(&t.store).await.unwrap());
     let one = |sql: &'static str| {
-        let db = t.store.db.clone();
+        let db = t.db.clone();
         async move { db.one::<(i64,)>(sql, vec![]).await.unwrap().0 }
     };
     assert_eq!(one("SELECT COUNT(*) FROM benches").await, 3);
@@ -52,6 +52,8 @@ async fn demo_workspace_has_everything_the_pages_need(t: TestApp) {
     let v2 = canary.iter().find(|r| r.workflow_version_number == 2).unwrap();
     let v3 = canary.iter().find(|r| r.workflow_version_number == 3).unwrap();
     assert!(v2.mean_headline_score.unwrap() - v3.mean_headline_score.unwrap() > 0.1, "{:?} vs {:?}", v2.mean_headline_score, v3.mean_headline_score);
-    // Running it again leaves a non-empty database alone.
-    assert!(assay::server::demo::has_data(&t.store).await.unwrap());
+    // Running it again leaves a non-empty database alone: nothing is added.
+    let before = t.table_counts().await;
+    assert_eq!(assay::server::demo::seed_if_empty(&t.store, 7).await.unwrap(), None);
+    assert_eq!(t.table_counts().await, before);
 }

@@ -3,12 +3,12 @@
 mod common;
 
 use assay::domain::ResultStatus;
-use assay::server::input::{ResultInput, TriggerRun};
+use assay::server::store::input::{ResultInput, TriggerRun};
 use common::{fresh_url, Kind, TestApp};
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 
-on_both_backends!(live_sums_match_a_recount_after_random_replacements, migrations_are_idempotent);
+on_both_backends!(live_sums_match_a_recount_after_random_replacements, migrations_are_idempotent, finished_figures_are_drawn_once, unknown_stored_statuses_are_errors);
 
 fn result(case: &str, epoch: i64, rng: &mut rand::rngs::StdRng) -> ResultInput {
     let statuses = ResultStatus::ALL;
@@ -84,8 +84,7 @@ async fn migrations_are_idempotent(t: TestApp) {
     t.store.migrate().await.unwrap();
     let again = assay::server::store::Store::connect(&t.url).await.unwrap();
     again.migrate().await.unwrap();
-    let (n,): (i64,) = again.db.one("SELECT COUNT(*) FROM benches", vec![]).await.unwrap();
-    assert_eq!(n, 0);
+    assert!(!again.has_benches().await.unwrap());
 }
 
 #[tokio::test]
@@ -96,8 +95,51 @@ async fn sqlite_file_is_created_in_wal_mode_on_first_start() {
     let store = assay::server::store::Store::connect(&url).await.unwrap();
     store.migrate().await.unwrap();
     assert!(path.exists());
-    let (mode,): (String,) = store.db.one("PRAGMA journal_mode", vec![]).await.unwrap();
+    let db = assay::server::sql::Db::connect(&url).await.unwrap();
+    let (mode,): (String,) = db.one("PRAGMA journal_mode", vec![]).await.unwrap();
     assert_eq!(mode, "wal");
-    let (fk,): (i64,) = store.db.one("PRAGMA foreign_keys", vec![]).await.unwrap();
+    let (fk,): (i64,) = db.one("PRAGMA foreign_keys", vec![]).await.unwrap();
     assert_eq!(fk, 1);
+}
+
+/// Figures of a finished run are drawn once; a running run's every time; a deleted run's are
+/// dropped with it (SQLite hands its id out again).
+async fn finished_figures_are_drawn_once(t: TestApp) {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    t.seed_bench("fig", &["a"]).await;
+    let run = t.trigger("fig", "production").await;
+    let calls = AtomicU32::new(0);
+    let draw = || async {
+        calls.fetch_add(1, Ordering::SeqCst);
+        Ok::<_, ()>("<svg/>".to_string())
+    };
+    for _ in 0..3 {
+        assert_eq!(t.store.figure(run, "x", true, draw).await.unwrap(), "<svg/>");
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    for _ in 0..2 {
+        t.store.figure(run + 1, "x", false, draw).await.unwrap();
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 3, "running runs are drawn every time");
+    t.store.delete_run(run).await.unwrap();
+    t.store.figure(run, "x", true, draw).await.unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), 4, "a deleted run's figures are gone");
+}
+
+/// A status this server does not know (a newer server wrote it, or a hand edit) is an error,
+/// never silently read as some other status.
+async fn unknown_stored_statuses_are_errors(t: TestApp) {
+    use assay::server::store::{Finish, StoreError};
+    t.seed_bench("odd", &["a"]).await;
+    let run = t.trigger("odd", "production").await;
+    let (s, e) = t.post(&format!("/api/runs/{run}/results"), json!({"results": [{"case_id": "a", "status": "ok", "headline_score": 1.0}]})).await;
+    assert!(s.is_success(), "{e}");
+    t.db.one::<(i64,)>("UPDATE results SET status = 'exploded' WHERE run_id = $1 RETURNING id", vec![run.into()]).await.unwrap();
+    let err = t.store.compare(run, run, None).await.unwrap_err();
+    assert!(err.to_string().contains("exploded"), "{err}");
+    let err = t.store.finish_run(run, Finish::Complete, None).await.unwrap_err();
+    assert!(matches!(err, StoreError::Internal(ref m) if m.contains("exploded")), "{err}");
+    t.db.one::<(i64,)>("UPDATE runs SET status = 'paused' WHERE id = $1 RETURNING id", vec![run.into()]).await.unwrap();
+    let err = t.store.ingest_results(run, vec![]).await.unwrap_err();
+    assert!(matches!(err, StoreError::Internal(ref m) if m.contains("paused")), "{err}");
 }

@@ -4,6 +4,7 @@
 mod common;
 
 use axum::http::StatusCode;
+use assay::server::store::StoreError;
 use common::TestApp;
 use serde_json::{json, Value};
 
@@ -87,10 +88,10 @@ async fn result_texts_come_whole(t: TestApp) {
     assert_eq!(text("result:0").await.unwrap(), "done");
     assert_eq!(text("call_error:0").await.unwrap(), "oops");
     assert_eq!(text("inputs").await.unwrap(), "{\n  \"q\": \"a\"\n}");
-    assert_eq!(text("reason:7").await.unwrap_err().status, StatusCode::NOT_FOUND);
-    assert_eq!(text("expected").await.unwrap_err().status, StatusCode::NOT_FOUND, "the case has no expected output");
-    assert_eq!(text("secrets").await.unwrap_err().status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(t.store.result_text(run, "zz", 1, "error").await.unwrap_err().status, StatusCode::NOT_FOUND);
+    assert!(text("reason:7").await.unwrap_err().is_not_found());
+    assert!(text("expected").await.unwrap_err().is_not_found(), "the case has no expected output");
+    assert!(matches!(text("secrets").await.unwrap_err(), StoreError::Invalid { field, .. } if field == "what"));
+    assert!(t.store.result_text(run, "zz", 1, "error").await.unwrap_err().is_not_found());
     // The head of a result comes without its trace; the whole one with it.
     let head = t.store.get_result_head(run, "a", 1).await.unwrap();
     assert!(head.trace.steps.is_empty() && head.scorer_results.len() == 2);
@@ -147,6 +148,21 @@ async fn bench_trend_lists_completed_runs_oldest_first(t: TestApp) {
     assert_eq!(pts[3].mean_score, None, "a sampled run with no result has no mean");
     let last_two = t.store.bench_trend(bench.id, 2).await.unwrap();
     assert_eq!(last_two.iter().map(|p| p.run_id).collect::<Vec<_>>(), vec![done[2], sampled], "the latest `limit`, still oldest first");
+    // Every bench's trend in one statement gives the same points as one bench's.
+    t.seed_bench("other", &["a"]).await;
+    let o = t.trigger("other", "production").await;
+    t.post(&format!("/api/runs/{o}/complete"), json!({})).await;
+    let all = t.store.bench_trends(2).await.unwrap();
+    let ids = |v: &Vec<assay::model::views::TrendPoint>| v.iter().map(|p| p.run_id).collect::<Vec<_>>();
+    assert_eq!(ids(&all[&bench.id]), ids(&last_two));
+    let other = t.store.find_bench("other").await.unwrap().unwrap();
+    assert_eq!(ids(&all[&other.id]), vec![o]);
+    assert_eq!(all.len(), 2);
+    // The run before each on its channel, however many runs the bench has.
+    assert_eq!(t.store.previous_on_channel(done[2]).await.unwrap(), Some(done[0]), "canary's run in between is skipped");
+    assert_eq!(t.store.previous_on_channel(done[1]).await.unwrap(), None, "the first canary run");
+    assert_eq!(t.store.previous_on_channel(done[0]).await.unwrap(), None);
+    assert_eq!(t.store.previous_on_channel(sampled).await.unwrap(), Some(done[2]));
 }
 
 async fn cases_page_by_id_and_filter_by_tag(t: TestApp) {

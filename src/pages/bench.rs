@@ -58,7 +58,7 @@ pub fn version_marks(points: &[TrendPoint]) -> Vec<(i64, String)> {
 pub async fn get_bench_view(name: String) -> Result<Option<BenchView>, ServerFnError> {
     use crate::server::charts::{trend, Ink, Mark, Series};
     let store = expect_context::<crate::server::store::Store>();
-    let err = |e: crate::server::error::ApiError| ServerFnError::new(e.to_string());
+    let err = |e: crate::server::store::StoreError| ServerFnError::new(e.to_string());
     let Some(bench) = store.find_bench(&name).await.map_err(err)? else {
         return Ok(None);
     };
@@ -120,7 +120,7 @@ pub async fn get_bench_view(name: String) -> Result<Option<BenchView>, ServerFnE
 #[server]
 pub async fn list_bench_cases(name: String, tag: Option<String>, after: Option<String>) -> Result<CaseListPage, ServerFnError> {
     let store = expect_context::<crate::server::store::Store>();
-    let err = |e: crate::server::error::ApiError| ServerFnError::new(e.to_string());
+    let err = |e: crate::server::store::StoreError| ServerFnError::new(e.to_string());
     let Some(bench) = store.find_bench(&name).await.map_err(err)? else {
         return Ok(CaseListPage::default());
     };

@@ -103,19 +103,18 @@ pub fn line_naming(source: &str, needle: &str) -> Option<usize> {
 
 #[server]
 pub async fn get_case_view(run_id: i64, case_id: String, epoch: i64) -> Result<Option<CaseView>, ServerFnError> {
-    use crate::server::error::ApiError;
+    use crate::server::store::StoreError;
     use crate::server::store::views::TEXT_CAP;
-    use axum::http::StatusCode;
     let store = expect_context::<crate::server::store::Store>();
-    let err = |e: ApiError| ServerFnError::new(e.to_string());
+    let err = |e: StoreError| ServerFnError::new(e.to_string());
     let run = match store.get_run(run_id).await {
         Ok(r) => r,
-        Err(e) if e.status == StatusCode::NOT_FOUND => return Ok(None),
+        Err(e) if e.is_not_found() => return Ok(None),
         Err(e) => return Err(err(e)),
     };
     let r = match store.get_result_head(run_id, &case_id, epoch).await {
         Ok(r) => r,
-        Err(e) if e.status == StatusCode::NOT_FOUND => return Ok(None),
+        Err(e) if e.is_not_found() => return Ok(None),
         Err(e) => return Err(err(e)),
     };
     let case = store.get_case(run.bench_id, &case_id).await.map_err(err)?;

@@ -169,12 +169,12 @@ pub enum CompareOutcome<T> {
 }
 
 #[cfg(feature = "ssr")]
-fn outcome<T>(e: crate::server::error::ApiError) -> Result<CompareOutcome<T>, ServerFnError> {
-    use axum::http::StatusCode;
-    match e.status {
-        StatusCode::NOT_FOUND => Ok(CompareOutcome::NotFound(e.message)),
-        StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST => Ok(CompareOutcome::Invalid(e.message)),
-        _ => Err(ServerFnError::new(e.to_string())),
+fn outcome<T>(e: crate::server::store::StoreError) -> Result<CompareOutcome<T>, ServerFnError> {
+    use crate::server::store::StoreError;
+    match e {
+        StoreError::NotFound { what, .. } => Ok(CompareOutcome::NotFound(what)),
+        StoreError::Invalid { message, .. } => Ok(CompareOutcome::Invalid(message)),
+        e => Err(ServerFnError::new(e.to_string())),
     }
 }
 

@@ -28,16 +28,12 @@ pub async fn get_run_view(id: i64) -> Result<Option<RunView>, ServerFnError> {
     let store = expect_context::<crate::server::store::Store>();
     let run = match store.get_run(id).await {
         Ok(run) => run,
-        Err(e) if e.status == axum::http::StatusCode::NOT_FOUND => return Ok(None),
+        Err(e) if e.is_not_found() => return Ok(None),
         Err(e) => return Err(ServerFnError::new(e.to_string())),
     };
-    let err = |e: crate::server::error::ApiError| ServerFnError::new(e.to_string());
+    let err = |e: crate::server::store::StoreError| ServerFnError::new(e.to_string());
     let stats = store.run_stats(id).await.map_err(err)?;
-    let same = store
-        .list_runs(&crate::model::query::RunsQuery { bench: Some(run.bench_name.clone()), channel: Some(run.channel.clone()), limit: Some(500), ..Default::default() })
-        .await
-        .map_err(err)?;
-    let previous_on_channel = same.runs.iter().skip_while(|r| r.id != id).nth(1).map(|r| r.id);
+    let previous_on_channel = store.previous_on_channel(id).await.map_err(err)?;
     let bench = store.bench_overviews(Some(&run.bench_name)).await.map_err(err)?;
     let other_channels = bench
         .first()
@@ -61,7 +57,7 @@ pub struct RunCharts {
 pub async fn get_run_charts(id: i64) -> Result<RunCharts, ServerFnError> {
     use crate::server::charts;
     let store = expect_context::<crate::server::store::Store>();
-    let err = |e: crate::server::error::ApiError| ServerFnError::new(e.to_string());
+    let err = |e: crate::server::store::StoreError| ServerFnError::new(e.to_string());
     let run = store.get_run(id).await.map_err(err)?;
     let finished = !matches!(run.status.as_str(), "running" | "pending");
     let sm = run.score_max;
@@ -71,7 +67,7 @@ pub async fn get_run_charts(id: i64) -> Result<RunCharts, ServerFnError> {
     } else {
         let h = 30 + 26 * dims.len() as u32;
         Some(
-            charts::cached(format!("run:{id}:dims"), finished, || async {
+            store.figure(id, "dims", finished, || async {
                 Ok::<_, ServerFnError>(charts::bars("Mean score per dimension", &dims, (0.0, sm), (520, h)))
             })
             .await?,
@@ -83,7 +79,7 @@ pub async fn get_run_charts(id: i64) -> Result<RunCharts, ServerFnError> {
     } else {
         let hist = histogram.clone();
         Some(
-            charts::cached(format!("run:{id}:hist"), finished, || async move {
+            store.figure(id, "hist", finished, || async move {
                 Ok::<_, ServerFnError>(charts::histogram("Distribution of headline scores", &hist, sm, (520, 200)))
             })
             .await?,

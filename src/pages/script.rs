@@ -56,13 +56,12 @@ pub async fn get_version_diff(
     number: i64,
     against: i64,
 ) -> Result<VersionDiff, ServerFnError> {
-    use axum::http::StatusCode;
     let store = expect_context::<crate::server::store::Store>();
-    let err = |e: crate::server::error::ApiError| ServerFnError::new(e.to_string());
+    let err = |e: crate::server::store::StoreError| ServerFnError::new(e.to_string());
     let new = store.get_version(&kind, &name, number).await.map_err(err)?;
     let old = match store.get_version(&kind, &name, against).await {
         Ok(v) => v,
-        Err(e) if e.status == StatusCode::NOT_FOUND => return Ok(VersionDiff::NoSuchVersion(against)),
+        Err(e) if e.is_not_found() => return Ok(VersionDiff::NoSuchVersion(against)),
         Err(e) => return Err(err(e)),
     };
     let settings = setting_changes(&old, &new);

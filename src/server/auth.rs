@@ -6,18 +6,10 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 
-use crate::server::error::ApiError;
+use crate::server::api::error::ApiError;
+use crate::server::config::AuthMode;
 use crate::server::state::AppState;
 use crate::server::store::Scope;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Default)]
-pub enum AuthMode {
-    /// Reads are open to anyone who can reach the server (a laptop).
-    #[default]
-    Open,
-    /// Every read needs a token with read scope (a shared deployment).
-    Required,
-}
 
 /// A refusal that also tells the client how to authenticate.
 pub struct AuthError(ApiError);
@@ -46,7 +38,7 @@ async fn require(parts: &Parts, state: &AppState, needed: Scope) -> Result<(), A
             needed.as_str()
         ))));
     };
-    match state.store.token_scope(token).await.map_err(AuthError)? {
+    match state.store.token_scope(token).await.map_err(|e| AuthError(e.into()))? {
         None => Err(AuthError(ApiError::unauthorized("unknown or revoked token"))),
         Some(scope) if scope < needed => Err(AuthError(ApiError::forbidden(format!(
             "this token has {} scope; this route needs {}",

@@ -7,8 +7,6 @@
 //!
 //! A finished run never changes, so its charts are cached ([`cached`]).
 
-use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -291,41 +289,6 @@ fn trim_num(v: f64) -> String {
     if s == "-0" { "0".into() } else { s.to_string() }
 }
 
-const CACHE_CAP: usize = 2048;
-
-fn cache() -> &'static Mutex<HashMap<String, String>> {
-    static CACHE: OnceLock<Mutex<HashMap<String, String>>> = OnceLock::new();
-    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
-}
-
-/// The chart under `key` when `finished` (drawing it once), else drawn fresh. The cache is
-/// bounded: when full it starts over, which is cheap next to drawing.
-pub async fn cached<F, Fut, E>(key: String, finished: bool, draw: F) -> Result<String, E>
-where
-    F: FnOnce() -> Fut,
-    Fut: std::future::Future<Output = Result<String, E>>,
-{
-    if finished {
-        if let Some(svg) = cache().lock().expect("chart cache").get(&key) {
-            return Ok(svg.clone());
-        }
-    }
-    let svg = draw().await?;
-    if finished {
-        let mut c = cache().lock().expect("chart cache");
-        if c.len() >= CACHE_CAP {
-            c.clear();
-        }
-        c.insert(key, svg.clone());
-    }
-    Ok(svg)
-}
-
-/// Forget a run's charts (its results were deleted).
-pub fn forget(prefix: &str) {
-    cache().lock().expect("chart cache").retain(|k, _| !k.starts_with(prefix));
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -393,34 +356,5 @@ mod tests {
     fn sparkline_survives_one_point_and_none() {
         assert!(sparkline("one", &[0.5], 1.0, (80, 20)).contains("<svg"));
         assert!(sparkline("none", &[], 1.0, (80, 20)).contains("<svg"));
-    }
-
-    #[tokio::test]
-    async fn finished_charts_are_drawn_once() {
-        let calls = std::sync::atomic::AtomicU32::new(0);
-        for _ in 0..3 {
-            let svg: Result<String, ()> = cached("test:1:x".into(), true, || async {
-                calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                Ok("<svg/>".to_string())
-            })
-            .await;
-            assert_eq!(svg.unwrap(), "<svg/>");
-        }
-        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
-        for _ in 0..2 {
-            let _: Result<String, ()> = cached("test:2:x".into(), false, || async {
-                calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                Ok("<svg/>".to_string())
-            })
-            .await;
-        }
-        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 3, "running runs are drawn every time");
-        forget("test:1:");
-        let _: Result<String, ()> = cached("test:1:x".into(), true, || async {
-            calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            Ok("<svg/>".to_string())
-        })
-        .await;
-        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 4);
     }
 }

@@ -9,11 +9,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 
-use crate::args;
-use crate::server::error::ApiResult;
-use crate::server::input::{CaseInput, PublishVersion, PutBench, ResultInput, RunMode, TriggerRun};
-use crate::server::store::{Finish, Store};
-use crate::server::time::now_ms;
+use crate::server::store::input::{CaseInput, PublishVersion, PutBench, ResultInput, RunMode, TriggerRun};
+use crate::server::store::{Finish, Store, StoreResult};
 
 struct BenchSpec {
     name: &'static str,
@@ -86,9 +83,17 @@ const WORKFLOW_VERSIONS: &[Flavor] = &[
 ];
 
 /// Whether the database already holds a workspace (the demo then leaves it alone).
-pub async fn has_data(store: &Store) -> ApiResult<bool> {
-    let (n,): (i64,) = store.db.one("SELECT COUNT(*) FROM benches", vec![]).await?;
-    Ok(n > 0)
+pub async fn has_data(store: &Store) -> StoreResult<bool> {
+    store.has_benches().await
+}
+
+/// `assay demo`: write the workspace unless the database already holds benches. Answers the
+/// number of runs written, or None when the database was left alone.
+pub async fn seed_if_empty(store: &Store, seed: u64) -> StoreResult<Option<usize>> {
+    if has_data(store).await? {
+        return Ok(None);
+    }
+    self::seed(store, seed).await.map(Some)
 }
 
 fn case_id(spec: &BenchSpec, i: usize) -> String {
@@ -101,7 +106,7 @@ fn case_id(spec: &BenchSpec, i: usize) -> String {
 }
 
 /// Fill `store` with the demo workspace. Returns the number of runs written.
-pub async fn seed(store: &Store, seed: u64) -> ApiResult<usize> {
+pub async fn seed(store: &Store, seed: u64) -> StoreResult<usize> {
     let mut rng = StdRng::seed_from_u64(seed);
     let mut runs_written = 0;
     let mut run_ids: Vec<i64> = Vec::new();
@@ -235,7 +240,7 @@ pub async fn seed(store: &Store, seed: u64) -> ApiResult<usize> {
             runs_written += 1;
         }
     }
-    backdate(store, &run_ids).await?;
+    store.backdate_demo(&run_ids, BENCHES.len()).await?;
     Ok(runs_written)
 }
 
@@ -381,39 +386,3 @@ fn result_for(
     .expect("demo result")
 }
 
-/// Spread the runs over the last six weeks, oldest first, and date channel moves and versions
-/// to match.
-async fn backdate(store: &Store, run_ids: &[i64]) -> ApiResult<()> {
-    let now = now_ms();
-    let span: i64 = 42 * 24 * 3600 * 1000;
-    let start = now - span;
-    let n = run_ids.len().max(1) as i64;
-    let mut tx = store.db.begin().await?;
-    // Interleave benches so each one's runs cover the whole span.
-    let per_bench = (run_ids.len() / BENCHES.len()).max(1);
-    for (k, id) in run_ids.iter().enumerate() {
-        let slot = (k % per_bench) as i64 * BENCHES.len() as i64 + (k / per_bench) as i64;
-        let at = start + slot * span / n + (k as i64 * 7_919) % 3_600_000;
-        tx.exec(
-            "UPDATE runs SET triggered_at = $1, \
-             completed_at = CASE WHEN completed_at IS NULL THEN NULL ELSE $2 END, \
-             last_result_at = CASE WHEN last_result_at IS NULL THEN NULL ELSE $2 END WHERE id = $3",
-            args![at, at + 9 * 60_000 + (k as i64 * 37_000) % 1_200_000, *id],
-        )
-        .await?;
-    }
-    // The run still in progress started a few minutes ago.
-    if let Some(last) = run_ids.last() {
-        tx.exec("UPDATE runs SET triggered_at = $1, last_result_at = $2 WHERE id = $3 AND status = 'running'",
-            args![now - 4 * 60_000, now - 30_000, *last]).await?;
-    }
-    let (hist_n,): (i64,) = tx.one("SELECT COUNT(*) FROM channel_history", vec![]).await?;
-    tx.exec(
-        "UPDATE channel_history SET published_at = $1 + id * $2",
-        args![start - 3_600_000, span / (hist_n + 1)],
-    )
-    .await?;
-    tx.exec("UPDATE script_versions SET created_at = $1 + number * $2", args![start - 7_200_000, span / 6]).await?;
-    tx.commit().await?;
-    Ok(())
-}

@@ -1,15 +1,12 @@
 //! Everything that runs only on the server: storage, the JSON API, auth and the HTTP app.
 
 pub mod api;
-pub mod charts;
 pub mod auth;
-pub mod db;
+pub mod charts;
+pub mod config;
 pub mod demo;
-pub mod error;
 pub mod hash;
-pub mod input;
-pub mod pg_copy;
-pub mod sqlite_raw;
+pub mod sql;
 pub mod state;
 pub mod store;
 pub mod time;

@@ -3,7 +3,7 @@
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
-use crate::server::auth::AuthMode;
+use crate::server::config::AuthMode;
 use crate::server::store::Store;
 
 #[derive(Clone, Debug)]

@@ -4,7 +4,8 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use assay::server::auth::AuthMode;
+use assay::server::config::AuthMode;
+use assay::server::sql::Db;
 use assay::server::state::AppState;
 use assay::server::store::{Scope, Store};
 use axum::body::Body;
@@ -18,6 +19,8 @@ use tower::ServiceExt;
 pub struct TestApp {
     pub app: Router,
     pub store: Store,
+    /// A connection of the test's own to the same database, to inspect tables directly.
+    pub db: Db,
     pub read: String,
     pub write: String,
     pub admin: String,
@@ -88,7 +91,8 @@ impl TestApp {
         let (_, admin) = store.create_token("test-admin", Scope::Admin).await.unwrap();
         let leptos_options = leptos::config::LeptosOptions::builder().output_name("assay").build();
         let app = assay::server::app(AppState { store: store.clone(), auth, leptos_options });
-        Some(TestApp { app, store, read, write, admin, url, _dir: dir })
+        let db = Db::connect(&url).await.expect("connect the test's own pool");
+        Some(TestApp { app, store, db, read, write, admin, url, _dir: dir })
     }
 
     pub fn kind(&self) -> Kind {
@@ -166,7 +170,7 @@ impl TestApp {
             "run_cases", "run_dimensions", "results", "result_outputs", "scorer_results", "result_dimensions",
             "trace_steps", "tool_calls",
         ] {
-            let (n,): (i64,) = self.store.db.one(&format!("SELECT COUNT(*) FROM {t}"), vec![]).await.unwrap();
+            let (n,): (i64,) = self.db.one(&format!("SELECT COUNT(*) FROM {t}"), vec![]).await.unwrap();
             out.push((t.to_string(), n));
         }
         out

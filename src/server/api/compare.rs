@@ -9,10 +9,11 @@ use axum::Json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::extract::query_pairs;
 use super::parse_id;
 use crate::model::{CompareReport, ErrorBody, NWayReport};
 use crate::server::auth::CanRead;
-use crate::server::error::{ApiError, ApiResult};
+use super::error::{ApiError, ApiResult};
 use crate::server::state::AppState;
 use crate::server::store::compare::{parse_flags, CompareOptions};
 
@@ -30,12 +31,7 @@ pub fn seed_router() -> OpenApiRouter<AppState> {
 
 /// Query pairs, percent-decoded; empty values count as absent.
 fn pairs(raw: Option<String>) -> ApiResult<Vec<(String, String)>> {
-    let pairs: Vec<(String, String)> = match raw {
-        None => Vec::new(),
-        Some(q) => serde_urlencoded::from_str(&q)
-            .map_err(|_| ApiError::invalid("query", "the query string does not decode"))?,
-    };
-    Ok(pairs.into_iter().filter(|(_, v)| !v.is_empty()).collect())
+    Ok(query_pairs(raw)?.into_iter().filter(|(_, v)| !v.is_empty()).collect())
 }
 
 fn last<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {

@@ -1,6 +1,8 @@
 //! The JSON API under `/api`: one module per resource, each with its routes.
 
 mod compare;
+pub mod error;
+pub mod extract;
 mod read;
 mod runs;
 mod scripts;
@@ -14,7 +16,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::server::error::{ApiError, ApiResult};
+use error::{ApiError, ApiResult};
 use crate::server::state::AppState;
 
 /// Bodies on most routes stay small.

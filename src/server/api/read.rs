@@ -5,10 +5,11 @@ use axum::Json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::extract::query_pairs;
 use super::parse_id;
 use crate::model::{BenchOverview, ErrorBody, ResultPage, RunPage, RunStats};
 use crate::server::auth::CanRead;
-use crate::server::error::{ApiError, ApiResult};
+use super::error::{ApiError, ApiResult};
 use crate::server::state::AppState;
 use crate::model::query::{BadParam, ResultsQuery, RunsQuery};
 
@@ -19,12 +20,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(stats))
         .routes(routes!(list_benches))
         .routes(routes!(get_bench))
-}
-
-/// Query pairs, percent-decoded, in order (repeated keys kept).
-fn pairs(raw: Option<String>) -> Vec<(String, String)> {
-    raw.map(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(&q).unwrap_or_default())
-        .unwrap_or_default()
 }
 
 fn bad(BadParam(field): BadParam) -> ApiError {
@@ -38,7 +33,7 @@ fn bad(BadParam(field): BadParam) -> ApiError {
            ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = RunPage), (status = 422, body = ErrorBody)))]
 async fn list_runs(_: CanRead, State(s): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<Json<RunPage>> {
-    let pairs = pairs(q);
+    let pairs = query_pairs(q)?;
     let query = RunsQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))).map_err(bad)?;
     Ok(Json(s.store.list_runs(&query).await?))
 }
@@ -55,7 +50,7 @@ async fn list_results(
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<ResultPage>> {
-    let pairs = pairs(q);
+    let pairs = query_pairs(q)?;
     let query = ResultsQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))).map_err(bad)?;
     Ok(Json(s.store.list_results(parse_id("run", &id)?, &query).await?))
 }

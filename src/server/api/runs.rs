@@ -10,8 +10,9 @@ use serde::Deserialize;
 use super::{parse_id, LARGE_BODY};
 use crate::model::{ErrorBody, IngestCounts, ResultDetail, Run};
 use crate::server::auth::{CanAdmin, CanRead, CanWrite};
-use crate::server::error::{ApiError, ApiResult};
-use crate::server::input::{ApiJson, FinishBody, ImportBundle, OptionalJson, ResultsBody, TriggerRun};
+use super::error::{ApiError, ApiResult};
+use super::extract::{ApiJson, OptionalJson};
+use crate::server::store::input::{FinishBody, ImportBundle, ResultsBody, TriggerRun};
 use crate::server::state::AppState;
 use crate::server::store::Finish;
 

@@ -9,8 +9,9 @@ use utoipa_axum::routes;
 use super::LARGE_BODY;
 use crate::model::{Bench, Channel, ErrorBody, ScriptVersion, UpsertCounts};
 use crate::server::auth::{CanRead, CanWrite};
-use crate::server::error::{ApiError, ApiResult};
-use crate::server::input::{ApiJson, MoveChannel, PublishVersion, PutBench, PutCases};
+use super::error::{ApiError, ApiResult};
+use super::extract::ApiJson;
+use crate::server::store::input::{MoveChannel, PublishVersion, PutBench, PutCases};
 use crate::server::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 use super::parse_id;
 use crate::model::{ErrorBody, ResultDetail, Run};
 use crate::server::auth::{CanRead, CanWrite};
-use crate::server::error::ApiResult;
+use super::error::ApiResult;
 use crate::server::state::AppState;
 use crate::server::store::{Finish, Store};
 

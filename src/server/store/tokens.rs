@@ -3,9 +3,8 @@
 use rand::RngCore;
 use serde::Serialize;
 
-use super::Store;
+use super::{Store, StoreError, StoreResult};
 use crate::args;
-use crate::server::error::{ApiError, ApiResult};
 use crate::server::hash::sha256_hex;
 use crate::server::time::{fmt_ms, now_ms};
 
@@ -66,16 +65,16 @@ struct TokenRow {
 
 impl Store {
     /// Create a token; the secret is returned once and never stored in the clear.
-    pub async fn create_token(&self, name: &str, scope: Scope) -> ApiResult<(TokenInfo, String)> {
+    pub async fn create_token(&self, name: &str, scope: Scope) -> StoreResult<(TokenInfo, String)> {
         if name.is_empty() || name.len() > 128 {
-            return Err(ApiError::invalid("name", "must be 1–128 characters"));
+            return Err(StoreError::invalid("name", "must be 1–128 characters"));
         }
         let mut bytes = [0u8; 24];
         rand::thread_rng().fill_bytes(&mut bytes);
         let secret = format!("assay_{}", hex::encode(bytes));
         let prefix = secret[..12].to_string();
         let now = now_ms();
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         let (id,) = tx
             .one::<(i64,)>(
                 "INSERT INTO api_tokens (name, scope, token_hash, prefix, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -96,7 +95,7 @@ impl Store {
         ))
     }
 
-    pub async fn list_tokens(&self) -> ApiResult<Vec<TokenInfo>> {
+    pub async fn list_tokens(&self) -> StoreResult<Vec<TokenInfo>> {
         Ok(self
             .db
             .all::<TokenRow>(
@@ -117,8 +116,8 @@ impl Store {
     }
 
     /// Revoke by id or by name; answers how many tokens were revoked.
-    pub async fn revoke_token(&self, id_or_name: &str) -> ApiResult<u64> {
-        let mut tx = self.db.begin().await?;
+    pub async fn revoke_token(&self, id_or_name: &str) -> StoreResult<u64> {
+        let mut tx = self.begin().await?;
         let n = match id_or_name.parse::<i64>() {
             Ok(id) => {
                 tx.exec(
@@ -140,7 +139,7 @@ impl Store {
     }
 
     /// The scope of a live token, or None for an unknown or revoked one.
-    pub async fn token_scope(&self, secret: &str) -> ApiResult<Option<Scope>> {
+    pub async fn token_scope(&self, secret: &str) -> StoreResult<Option<Scope>> {
         Ok(self
             .db
             .opt::<(String,)>(

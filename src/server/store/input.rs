@@ -1,74 +1,12 @@
-//! Request bodies of the write API, the JSON extractor that names the field at fault, and the
-//! checks every body shares.
+//! What the store is asked to write — the write API's request bodies, which the API decodes and
+//! the CLI, the demo and the importers build — and the checks every body shares. No HTTP here.
 
-use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
-use axum::http::StatusCode;
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::error::{StoreError, StoreResult};
 use crate::domain::ResultStatus;
 use crate::model::{ToolCall, TraceStep};
-use crate::server::error::{ApiError, ApiResult};
-
-/// JSON body parsed with the path of any bad value (`results[3].status`) reported as the field.
-pub struct ApiJson<T>(pub T);
-
-/// Like [`ApiJson`] but an empty body reads as `T::default()` (for `complete`, `fail`, `cancel`).
-pub struct OptionalJson<T>(pub T);
-
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        let status = if inner.is_syntax() || inner.is_eof() {
-            StatusCode::BAD_REQUEST
-        } else {
-            StatusCode::UNPROCESSABLE_ENTITY
-        };
-        let code = if status == StatusCode::BAD_REQUEST { "bad_json" } else { "invalid" };
-        let err = ApiError::new(status, code, inner.to_string());
-        if path.is_empty() || path == "." {
-            err
-        } else {
-            err.field(path)
-        }
-    })
-}
-
-async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> ApiResult<Bytes> {
-    Bytes::from_request(req, state).await.map_err(|rej| {
-        let status = rej.status();
-        if status == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(status, "too_large", "request body is over this route's limit")
-        } else {
-            ApiError::new(status, "bad_body", rej.body_text())
-        }
-    })
-}
-
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = body_bytes(req, state).await?;
-        Ok(ApiJson(parse_json(&bytes)?))
-    }
-}
-
-impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJson<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = body_bytes(req, state).await?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(OptionalJson(T::default()));
-        }
-        Ok(OptionalJson(parse_json(&bytes)?))
-    }
-}
 
 #[derive(Debug, Clone, Deserialize, Default, utoipa::ToSchema)]
 pub struct PublishVersion {
@@ -249,6 +187,24 @@ pub struct ResultsBody {
     pub results: Vec<ResultInput>,
 }
 
+/// Status a finish request moves a run to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Finish {
+    Complete,
+    Fail,
+    Cancel,
+}
+
+impl Finish {
+    pub fn status(self) -> crate::domain::RunStatus {
+        match self {
+            Finish::Complete => crate::domain::RunStatus::Completed,
+            Finish::Fail => crate::domain::RunStatus::Failed,
+            Finish::Cancel => crate::domain::RunStatus::Canceled,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Default, utoipa::ToSchema)]
 pub struct FinishBody {
     pub error: Option<String>,
@@ -327,52 +283,103 @@ pub struct ImportRun {
     pub idempotency_key: Option<String>,
 }
 
+/// The resolved settings of a bench write.
+pub struct BenchSettings {
+    pub description: Option<String>,
+    pub workflow: String,
+    pub judge: String,
+    pub judge_channel: String,
+    pub score_max: f64,
+    pub pass_threshold: f64,
+}
+
+impl BenchSettings {
+    /// Validate a PUT body; omitted optional fields take their defaults (PUT replaces).
+    pub fn from_put(p: &PutBench) -> StoreResult<BenchSettings> {
+        let score_max = p.score_max.unwrap_or(1.0);
+        if !score_max.is_finite() || score_max <= 0.0 {
+            return Err(StoreError::invalid("score_max", "must be a positive finite number"));
+        }
+        let pass_threshold = p.pass_threshold.unwrap_or(0.5 * score_max);
+        if !pass_threshold.is_finite() || pass_threshold < 0.0 || pass_threshold > score_max {
+            return Err(StoreError::invalid("pass_threshold", format!("must lie in [0, {score_max}]")));
+        }
+        let judge_channel = p.judge_channel.clone().unwrap_or_else(|| "production".to_string());
+        check_slug("judge_channel", &judge_channel)?;
+        Ok(BenchSettings {
+            description: p.description.clone(),
+            workflow: p.workflow.clone(),
+            judge: p.judge.clone(),
+            judge_channel,
+            score_max,
+            pass_threshold,
+        })
+    }
+}
+
 // ---- shared checks ----
 
+/// A script kind in a path: `workflow` or `judge` (anything else names no script: 404).
+pub fn check_kind(kind: &str) -> StoreResult<()> {
+    match kind {
+        "workflow" | "judge" => Ok(()),
+        _ => Err(StoreError::not_found(format!("unknown script kind '{kind}': use 'workflow' or 'judge'")).field("kind")),
+    }
+}
+
+/// A run's metadata: absent or null is `{}`; anything but an object is refused.
+pub fn check_metadata(field: &str, m: &Option<Value>) -> StoreResult<Value> {
+    match m {
+        None | Some(Value::Null) => Ok(Value::Object(Default::default())),
+        Some(v @ Value::Object(_)) => Ok(v.clone()),
+        Some(_) => Err(StoreError::invalid(field, "metadata must be a JSON object")),
+    }
+}
+
 /// A name used in a URL path segment: 1–128 characters, no `/`, no control characters.
-pub fn check_name(field: &str, s: &str) -> ApiResult<()> {
+pub fn check_name(field: &str, s: &str) -> StoreResult<()> {
     if s.is_empty() || s.chars().count() > 128 {
-        return Err(ApiError::invalid(field, "must be 1–128 characters"));
+        return Err(StoreError::invalid(field, "must be 1–128 characters"));
     }
     if s.contains('/') || s.chars().any(char::is_control) {
-        return Err(ApiError::invalid(field, "must not contain '/' or control characters"));
+        return Err(StoreError::invalid(field, "must not contain '/' or control characters"));
     }
     Ok(())
 }
 
 /// A slug (bench and channel names): letters, digits, `-`, `_`, `.`; 1–128 characters.
-pub fn check_slug(field: &str, s: &str) -> ApiResult<()> {
+pub fn check_slug(field: &str, s: &str) -> StoreResult<()> {
     if s.is_empty() || s.len() > 128 {
-        return Err(ApiError::invalid(field, "must be 1–128 characters"));
+        return Err(StoreError::invalid(field, "must be 1–128 characters"));
     }
     if !s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
-        return Err(ApiError::invalid(field, "may hold only letters, digits, '-', '_' and '.'"));
+        return Err(StoreError::invalid(field, "may hold only letters, digits, '-', '_' and '.'"));
     }
     Ok(())
 }
 
-pub fn check_case_id(field: &str, s: &str) -> ApiResult<()> {
+pub fn check_case_id(field: &str, s: &str) -> StoreResult<()> {
     let n = s.chars().count();
     if n == 0 || n > 256 {
-        return Err(ApiError::invalid(field, "a case id must be 1–256 characters"));
+        return Err(StoreError::invalid(field, "a case id must be 1–256 characters"));
     }
     if s.chars().any(char::is_control) {
-        return Err(ApiError::invalid(field, "a case id must not contain control characters"));
+        return Err(StoreError::invalid(field, "a case id must not contain control characters"));
     }
     Ok(())
 }
 
-pub fn check_finite(field: &str, v: Option<f64>) -> ApiResult<()> {
+pub fn check_finite(field: &str, v: Option<f64>) -> StoreResult<()> {
     match v {
-        Some(x) if !x.is_finite() => Err(ApiError::invalid(field, "must be a finite number")),
+        Some(x) if !x.is_finite() => Err(StoreError::invalid(field, "must be a finite number")),
         _ => Ok(()),
     }
 }
 
 /// Scores lie in `[0, score_max]`.
-pub fn check_score(field: &str, v: Option<f64>, score_max: f64) -> ApiResult<()> {
+pub fn check_score(field: &str, v: Option<f64>, score_max: f64) -> StoreResult<()> {
     match v {
-        Some(x) if !x.is_finite() || x < 0.0 || x > score_max => Err(ApiError::invalid(
+        Some(x) if !x.is_finite() || x < 0.0 || x > score_max => Err(StoreError::invalid(
             field,
             format!("score {x} is outside [0, {score_max}]"),
         )),
@@ -380,18 +387,18 @@ pub fn check_score(field: &str, v: Option<f64>, score_max: f64) -> ApiResult<()>
     }
 }
 
-pub fn check_non_negative_f(field: &str, v: Option<f64>) -> ApiResult<()> {
+pub fn check_non_negative_f(field: &str, v: Option<f64>) -> StoreResult<()> {
     match v {
         Some(x) if !x.is_finite() || x < 0.0 => {
-            Err(ApiError::invalid(field, "must be a non-negative finite number"))
+            Err(StoreError::invalid(field, "must be a non-negative finite number"))
         }
         _ => Ok(()),
     }
 }
 
-pub fn check_non_negative_i(field: &str, v: Option<i64>) -> ApiResult<()> {
+pub fn check_non_negative_i(field: &str, v: Option<i64>) -> StoreResult<()> {
     match v {
-        Some(x) if x < 0 => Err(ApiError::invalid(field, "must not be negative")),
+        Some(x) if x < 0 => Err(StoreError::invalid(field, "must not be negative")),
         _ => Ok(()),
     }
 }
@@ -427,31 +434,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn bad_status_names_its_path() {
-        let body = br#"{"results": [{"case_id": "a", "status": "ok"}, {"case_id": "b", "status": "passed"}]}"#;
-        let err = parse_json::<ResultsBody>(body).unwrap_err();
-        assert_eq!(err.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(err.field.as_deref(), Some("results[1].status"));
-        assert!(err.message.contains("passed"), "{}", err.message);
-    }
-
-    #[test]
-    fn broken_json_is_a_400() {
-        let err = parse_json::<ResultsBody>(b"{\"results\": [").unwrap_err();
-        assert_eq!(err.status, StatusCode::BAD_REQUEST);
-    }
-
-    #[test]
-    fn output_is_an_alias_of_workflow_output() {
-        let r: ResultsBody =
-            parse_json(br#"{"results": [{"case_id": "a", "status": "ok", "output": "hi"}]}"#).unwrap();
-        assert_eq!(r.results[0].workflow_output, Some(Value::String("hi".into())));
-    }
-
-    #[test]
     fn checks() {
         assert!(check_score("s", Some(1.0), 1.0).is_ok());
-        assert_eq!(check_score("s", Some(1.01), 1.0).unwrap_err().field.as_deref(), Some("s"));
+        assert_eq!(check_score("s", Some(1.01), 1.0).unwrap_err().field_name(), Some("s"));
         assert!(check_score("s", Some(-0.0001), 1.0).is_err());
         assert!(check_score("s", Some(f64::NAN), 1.0).is_err());
         assert!(check_slug("b", "support-bot_v2.1").is_ok());
@@ -460,5 +445,11 @@ mod tests {
         assert!(check_case_id("c", &"x".repeat(257)).is_err());
         assert!(check_non_negative_f("c", Some(-1.0)).is_err());
         assert!(check_non_negative_i("d", Some(-1)).is_err());
+    }
+
+    #[test]
+    fn output_is_an_alias_of_workflow_output() {
+        let r: ResultsBody = serde_json::from_str(r#"{"results": [{"case_id": "a", "status": "ok", "output": "hi"}]}"#).unwrap();
+        assert_eq!(r.results[0].workflow_output, Some(Value::String("hi".into())));
     }
 }

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use crate::model::{ErrorBody, ErrorDetail};
+use crate::server::store::StoreError;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
@@ -63,6 +64,24 @@ impl From<sqlx::Error> for ApiError {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "database busy, retry later")
             }
             _ => ApiError::internal(e),
+        }
+    }
+}
+
+/// The store's errors as HTTP answers: 404, 422 and 409 keep the field at fault; database
+/// failures are logged whole and answered with a generic 500 (or 503 when the pool is exhausted).
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound { what, field } => {
+                ApiError { status: StatusCode::NOT_FOUND, code: "not_found", message: what, field }
+            }
+            StoreError::Invalid { field, message } => ApiError::invalid(field, message),
+            StoreError::Conflict { code, message, field } => {
+                ApiError { status: StatusCode::CONFLICT, code, message, field }
+            }
+            StoreError::Internal(m) => ApiError::internal(m),
+            StoreError::Db(e) => e.into(),
         }
     }
 }

@@ -1,8 +1,16 @@
-//! A thin layer over the two database backends: one SQL text (with `$1` placeholders, which
-//! SQLite accepts too), typed bind values, and rows decoded by `FromRow` on either backend.
+//! The SQL layer under the store: one SQL text for both backends (with `$1` placeholders, which
+//! SQLite accepts too), typed bind values, rows decoded by `FromRow` on either backend, batch
+//! inserts, and the two fast readers (`sqlite_raw`, `pg_copy`) for reads of many rows.
 //!
 //! `sqlx::Any` cannot carry the types Assay needs, and a generic `Database` bound spreads
-//! trait clutter over every query; a small enum keeps each query written once.
+//! trait clutter over every query; a small enum keeps each query written once. This layer knows
+//! nothing of Assay's tables: the store above it does.
+
+mod batch;
+pub mod pg_copy;
+pub mod sqlite_raw;
+
+pub use batch::{BatchInsert, Col, Ty};
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -27,66 +35,31 @@ pub enum Val {
     Bools(Vec<Option<bool>>),
 }
 
-impl From<i64> for Val {
-    fn from(v: i64) -> Self {
-        Val::I64(Some(v))
-    }
+/// `From` for a value and its `Option`, mapped into a variant by `$conv`.
+macro_rules! val_from {
+    ($variant:ident: $($t:ty => $conv:expr),* $(,)?) => {$(
+        impl From<$t> for Val {
+            fn from(v: $t) -> Self {
+                Val::$variant(Some(($conv)(v)))
+            }
+        }
+        impl From<Option<$t>> for Val {
+            fn from(v: Option<$t>) -> Self {
+                Val::$variant(v.map($conv))
+            }
+        }
+    )*};
 }
-impl From<Option<i64>> for Val {
-    fn from(v: Option<i64>) -> Self {
-        Val::I64(v)
-    }
-}
-impl From<f64> for Val {
-    fn from(v: f64) -> Self {
-        Val::F64(Some(v))
-    }
-}
-impl From<Option<f64>> for Val {
-    fn from(v: Option<f64>) -> Self {
-        Val::F64(v)
-    }
-}
-impl From<bool> for Val {
-    fn from(v: bool) -> Self {
-        Val::Bool(Some(v))
-    }
-}
-impl From<Option<bool>> for Val {
-    fn from(v: Option<bool>) -> Self {
-        Val::Bool(v)
-    }
-}
-impl From<String> for Val {
-    fn from(v: String) -> Self {
-        Val::Text(Some(v))
-    }
-}
-impl From<&str> for Val {
-    fn from(v: &str) -> Self {
-        Val::Text(Some(v.to_string()))
-    }
-}
-impl From<&String> for Val {
-    fn from(v: &String) -> Self {
-        Val::Text(Some(v.clone()))
-    }
-}
-impl From<Option<String>> for Val {
-    fn from(v: Option<String>) -> Self {
-        Val::Text(v)
-    }
-}
-impl From<Option<&str>> for Val {
-    fn from(v: Option<&str>) -> Self {
-        Val::Text(v.map(str::to_string))
-    }
-}
+
+val_from!(I64: i64 => |v| v);
+val_from!(F64: f64 => |v| v);
+val_from!(Bool: bool => |v| v);
+val_from!(Text: String => |v| v, &str => str::to_string, &String => String::clone);
 
 /// Build a `Vec<Val>` from heterogeneous values.
 #[macro_export]
 macro_rules! args {
-    ($($v:expr),* $(,)?) => { vec![$($crate::server::db::Val::from($v)),*] };
+    ($($v:expr),* $(,)?) => { vec![$($crate::server::sql::Val::from($v)),*] };
 }
 
 /// A row type readable from both backends.
@@ -362,6 +335,35 @@ pub fn any_of(backend: Backend, column: &str, param: usize, keys: Keys<'_>) -> (
 /// The most bind parameters one statement may carry: SQLite's default limit is 32,766 and
 /// PostgreSQL's 65,535; stay below both.
 pub const MAX_PARAMS: usize = 30_000;
+
+/// Run `sql_template`, whose `{in}` becomes "`column` is any of `keys`", with `head` bound
+/// first (as `$1`…). One statement and one parameter for the keys, however many there are.
+pub async fn select_in<T: Row>(
+    tx: &mut Tx,
+    sql_template: &str,
+    head: Vec<Val>,
+    column: &str,
+    keys: &[String],
+) -> Result<Vec<T>, sqlx::Error> {
+    let (pred, val) = any_of(tx.backend(), column, head.len() + 1, Keys::Text(keys));
+    let mut args = head;
+    args.push(val);
+    tx.all::<T>(&sql_template.replace("{in}", &pred), args).await
+}
+
+/// Lock a row for the rest of the transaction. SQLite's `BEGIN IMMEDIATE` already holds the
+/// database's write lock, so only PostgreSQL needs `FOR UPDATE`.
+pub async fn lock_row(tx: &mut Tx, table: &str, id: i64) -> Result<bool, sqlx::Error> {
+    let sql = match tx.backend() {
+        Backend::Sqlite => format!("SELECT id FROM {table} WHERE id = $1"),
+        Backend::Postgres => format!("SELECT id FROM {table} WHERE id = $1 FOR UPDATE"),
+    };
+    Ok(tx.opt::<(i64,)>(&sql, vec![Val::from(id)]).await?.is_some())
+}
+
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    e.as_database_error().is_some_and(|d| d.is_unique_violation())
+}
 
 #[cfg(test)]
 mod tests {
