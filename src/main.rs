@@ -6,6 +6,11 @@ use assay::server::config::AuthMode;
 use assay::server::state::AppState;
 use assay::server::store::{Scope, Store};
 use clap::{Parser, Subcommand};
+
+/// mimalloc gives freed memory back to the system, so the server's RSS comes down after a large
+/// answer has been streamed (SPEC §7: memory "returned after").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use leptos::config::get_configuration;
 
 #[derive(Parser)]

@@ -240,6 +240,21 @@ async fn stats_use_sentinel_names_and_percentiles(t: TestApp) {
     let (_, st) = t.get(&format!("/api/runs/{empty}/stats")).await;
     assert!(st["p50_latency_ms"].is_null());
     assert!(st["pass_rate"].is_null());
+    // Finishing computes the figures once: the same percentiles and histogram as the live count,
+    // read afterwards without touching a result row (proved by removing the rows behind the
+    // store's back).
+    let live_hist = t.store.run_histogram(id).await.unwrap();
+    assert_eq!(live_hist.iter().sum::<u64>(), 20);
+    assert_eq!(live_hist[18], 15, "0.9 falls in the 19th of 20 bins");
+    let (s, _) = t.post(&format!("/api/runs/{id}/complete"), json!({})).await;
+    assert_eq!(s, StatusCode::OK);
+    let (n,) = t.db.one::<(i64,)>("SELECT COUNT(*) FROM run_figures WHERE run_id = $1", vec![id.into()]).await.unwrap();
+    assert_eq!(n, 1, "figures stored at finish");
+    t.db.all::<(i64,)>("DELETE FROM results WHERE run_id = $1 RETURNING id", vec![id.into()]).await.unwrap();
+    let (_, after) = t.get(&format!("/api/runs/{id}/stats")).await;
+    assert_eq!(after["p50_latency_ms"], 100);
+    assert_eq!(after["p95_latency_ms"], 190);
+    assert_eq!(t.store.run_histogram(id).await.unwrap(), live_hist);
 }
 
 async fn benches_show_the_latest_run_per_channel(t: TestApp) {

@@ -85,3 +85,6 @@ pub struct CaseListPage {
     /// Every tag of the bench with its case count.
     pub tags: Vec<(String, i64)>,
 }
+
+/// Bins of a run's score histogram (over `[0, score_max]`).
+pub const HISTOGRAM_BINS: i64 = 20;

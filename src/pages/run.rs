@@ -43,7 +43,7 @@ pub async fn get_run_view(id: i64) -> Result<Option<RunView>, ServerFnError> {
 }
 
 /// Score histogram buckets on the run page.
-pub const HISTOGRAM_BUCKETS: i64 = 20;
+pub const HISTOGRAM_BUCKETS: i64 = crate::model::views::HISTOGRAM_BINS;
 
 /// The run page's charts: dimension means and the score distribution, with their values.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -73,7 +73,7 @@ pub async fn get_run_charts(id: i64) -> Result<RunCharts, ServerFnError> {
             .await?,
         )
     };
-    let histogram = store.score_histogram(id, sm, HISTOGRAM_BUCKETS).await.map_err(err)?;
+    let histogram = store.run_histogram(id).await.map_err(err)?;
     let histogram_svg = if histogram.iter().all(|n| *n == 0) {
         None
     } else {

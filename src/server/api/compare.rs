@@ -107,10 +107,10 @@ async fn compare_runs(
     let opts = options(&pairs, fmt == Format::Csv)?;
     let report = s
         .store
-        .compare_with(parse_id("run", &a)?, parse_id("run", &b)?, opts)
+        .compare_shared(parse_id("run", &a)?, parse_id("run", &b)?, opts)
         .await?;
     Ok(match fmt {
-        Format::Json => Json(report).into_response(),
+        Format::Json => Json(&*report).into_response(),
         Format::Csv => {
             let name = format!(
                 "attachment; filename=\"compare-{}-{}.csv\"",
@@ -138,14 +138,11 @@ async fn seed_compare(
     State(s): State<AppState>,
     Path((a, b)): Path<(String, String)>,
     RawQuery(q): RawQuery,
-) -> ApiResult<Json<CompareReport>> {
+) -> ApiResult<Response> {
     let pairs = pairs(q)?;
     let opts = options(&pairs, false)?;
-    Ok(Json(
-        s.store
-            .compare_with(parse_id("run", &a)?, parse_id("run", &b)?, opts)
-            .await?,
-    ))
+    let report = s.store.compare_shared(parse_id("run", &a)?, parse_id("run", &b)?, opts).await?;
+    Ok(Json(&*report).into_response())
 }
 
 /// Up to 8 runs side by side, the first the baseline; every other column flagged against it.

@@ -1,9 +1,9 @@
-//! Batch inserts: many rows in few statements. Each column names itself, its PostgreSQL type and
-//! how to read its value from a row, side by side, so no value list is kept aligned by hand.
-//! SQLite gets multi-row `VALUES` chunked under the parameter limit; PostgreSQL gets one `UNNEST`
-//! of column arrays.
+//! Batch inserts: many rows at once. Each column names itself, its PostgreSQL type and how to
+//! read its value from a row, side by side, so no value list is kept aligned by hand. SQLite
+//! steps one prepared single-row statement per row straight on the connection (`sqlite_raw`);
+//! PostgreSQL gets one `UNNEST` of column arrays.
 
-use super::{values_placeholders, Backend, Row, Tx, Val, MAX_PARAMS};
+use super::{sqlite_raw, values_placeholders, Tx, Val};
 
 /// PostgreSQL element type of a column, for `UNNEST` casts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,70 +60,52 @@ impl<T> BatchInsert<'_, T> {
         self.cols.iter().map(|c| c.name).collect::<Vec<_>>().join(",")
     }
 
-    fn statements(&self, backend: Backend, rows: &[T]) -> Vec<(String, Vec<Val>)> {
-        let ncols = self.cols.len();
-        let cols = self.column_list();
-        match backend {
-            Backend::Sqlite => rows
-                .chunks((MAX_PARAMS / ncols).max(1))
-                .map(|chunk| {
-                    let sql = format!(
-                        "INSERT INTO {} ({}) VALUES {} {}",
-                        self.table,
-                        cols,
-                        values_placeholders(chunk.len(), ncols),
-                        self.suffix
-                    );
-                    let args = chunk.iter().flat_map(|r| self.cols.iter().map(move |c| (c.get)(r))).collect();
-                    (sql, args)
-                })
-                .collect(),
-            Backend::Postgres => {
-                let arrays = self
-                    .cols
-                    .iter()
-                    .map(|c| {
-                        let mut a = c.ty.empty_array(rows.len());
-                        for r in rows {
-                            push(&mut a, (c.get)(r), self.table, c.name);
-                        }
-                        a
-                    })
-                    .collect();
-                let unnest = self
-                    .cols
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| format!("${}::{}", i + 1, c.ty.pg_array()))
-                    .collect::<Vec<_>>()
-                    .join(",");
-                let sql =
-                    format!("INSERT INTO {} ({}) SELECT * FROM UNNEST({}) {}", self.table, cols, unnest, self.suffix);
-                vec![(sql, arrays)]
-            }
-        }
+    /// PostgreSQL: one `INSERT … SELECT * FROM UNNEST(column arrays)`.
+    fn pg_statement(&self, rows: &[T]) -> (String, Vec<Val>) {
+        let arrays = self
+            .cols
+            .iter()
+            .map(|c| {
+                let mut a = c.ty.empty_array(rows.len());
+                for r in rows {
+                    push(&mut a, (c.get)(r), self.table, c.name);
+                }
+                a
+            })
+            .collect();
+        let unnest = self
+            .cols
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("${}::{}", i + 1, c.ty.pg_array()))
+            .collect::<Vec<_>>()
+            .join(",");
+        let sql = format!(
+            "INSERT INTO {} ({}) SELECT * FROM UNNEST({}) {}",
+            self.table,
+            self.column_list(),
+            unnest,
+            self.suffix
+        );
+        (sql, arrays)
+    }
+
+    /// The single-row statement SQLite steps once per row.
+    fn single_row(&self) -> String {
+        format!("INSERT INTO {} ({}) VALUES {} {}", self.table, self.column_list(), values_placeholders(1, self.cols.len()), self.suffix)
     }
 
     pub async fn run(&self, tx: &mut Tx, rows: &[T]) -> Result<u64, sqlx::Error> {
-        let mut n = 0;
         if rows.is_empty() {
-            return Ok(n);
+            return Ok(0);
         }
-        for (sql, args) in self.statements(tx.backend(), rows) {
-            n += tx.exec(&sql, args).await?;
+        match tx {
+            Tx::Sqlite(t) => sqlite_raw::insert_rows(t, &self.single_row(), self.cols, rows).await,
+            Tx::Postgres(_) => {
+                let (sql, args) = self.pg_statement(rows);
+                tx.exec(&sql, args).await
+            }
         }
-        Ok(n)
-    }
-
-    pub async fn returning<R: Row>(&self, tx: &mut Tx, rows: &[T]) -> Result<Vec<R>, sqlx::Error> {
-        let mut out = Vec::new();
-        if rows.is_empty() {
-            return Ok(out);
-        }
-        for (sql, args) in self.statements(tx.backend(), rows) {
-            out.extend(tx.all::<R>(&sql, args).await?);
-        }
-        Ok(out)
     }
 }
 
@@ -153,23 +135,10 @@ mod tests {
     #[test]
     fn both_dialects_take_the_columns_in_order() {
         let rows = [P { id: 1, name: Some("a".into()) }, P { id: 2, name: None }];
-        let b = BatchInsert { table: "t", cols: COLS, suffix: "RETURNING id" };
-        let sqlite = b.statements(Backend::Sqlite, &rows);
-        assert_eq!(sqlite.len(), 1);
-        assert_eq!(sqlite[0].0, "INSERT INTO t (id,name) VALUES (?,?),(?,?) RETURNING id");
-        assert_eq!(sqlite[0].1, vec![Val::I64(Some(1)), Val::Text(Some("a".into())), Val::I64(Some(2)), Val::Text(None)]);
-        let pg = b.statements(Backend::Postgres, &rows);
-        assert_eq!(pg[0].0, "INSERT INTO t (id,name) SELECT * FROM UNNEST($1::bigint[],$2::text[]) RETURNING id");
-        assert_eq!(pg[0].1, vec![Val::I64s(vec![Some(1), Some(2)]), Val::Texts(vec![Some("a".into()), None])]);
-    }
-
-    #[test]
-    fn sqlite_chunks_stay_under_the_parameter_limit() {
-        let rows: Vec<P> = (0..(MAX_PARAMS as i64)).map(|id| P { id, name: None }).collect();
-        let b = BatchInsert { table: "t", cols: COLS, suffix: "" };
-        let stmts = b.statements(Backend::Sqlite, &rows);
-        assert_eq!(stmts.len(), 2);
-        assert!(stmts.iter().all(|(_, a)| a.len() <= MAX_PARAMS));
-        assert_eq!(stmts.iter().map(|(_, a)| a.len()).sum::<usize>(), 2 * MAX_PARAMS);
+        let b = BatchInsert { table: "t", cols: COLS, suffix: "ON CONFLICT DO NOTHING" };
+        assert_eq!(b.single_row(), "INSERT INTO t (id,name) VALUES (?,?) ON CONFLICT DO NOTHING");
+        let (sql, args) = b.pg_statement(&rows);
+        assert_eq!(sql, "INSERT INTO t (id,name) SELECT * FROM UNNEST($1::bigint[],$2::text[]) ON CONFLICT DO NOTHING");
+        assert_eq!(args, vec![Val::I64s(vec![Some(1), Some(2)]), Val::Texts(vec![Some("a".into()), None])]);
     }
 }

@@ -332,9 +332,6 @@ pub fn any_of(backend: Backend, column: &str, param: usize, keys: Keys<'_>) -> (
     }
 }
 
-/// The most bind parameters one statement may carry: SQLite's default limit is 32,766 and
-/// PostgreSQL's 65,535; stay below both.
-pub const MAX_PARAMS: usize = 30_000;
 
 /// Run `sql_template`, whose `{in}` becomes "`column` is any of `keys`", with `head` bound
 /// first (as `$1`…). One statement and one parameter for the keys, however many there are.
@@ -359,6 +356,28 @@ pub async fn lock_row(tx: &mut Tx, table: &str, id: i64) -> Result<bool, sqlx::E
         Backend::Postgres => format!("SELECT id FROM {table} WHERE id = $1 FOR UPDATE"),
     };
     Ok(tx.opt::<(i64,)>(&sql, vec![Val::from(id)]).await?.is_some())
+}
+
+/// `n` fresh ids for `table`'s `id` column, so a batch can write its rows' children without
+/// reading ids back. SQLite: the rowids above the largest (the caller's `BEGIN IMMEDIATE` holds
+/// the write lock, so no other writer can take them); PostgreSQL: values of the column's identity
+/// sequence.
+pub async fn next_ids(tx: &mut Tx, table: &str, n: usize) -> Result<Vec<i64>, sqlx::Error> {
+    match tx.backend() {
+        Backend::Sqlite => {
+            let (max,) = tx.one::<(i64,)>(&format!("SELECT COALESCE(MAX(id), 0) FROM {table}"), vec![]).await?;
+            Ok((1..=n as i64).map(|i| max + i).collect())
+        }
+        Backend::Postgres => Ok(tx
+            .all::<(i64,)>(
+                &format!("SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, $1)"),
+                vec![Val::from(n as i64)],
+            )
+            .await?
+            .into_iter()
+            .map(|r| r.0)
+            .collect()),
+    }
 }
 
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {

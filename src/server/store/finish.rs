@@ -73,6 +73,14 @@ impl StoreTx {
             args![how.status().as_str(), at, error, id],
         )
         .await?;
+        // A finished run is immutable: what is derived from it is computed once, now.
+        let f = self.compute_figures(id, row.score_max).await?;
+        self.exec(
+            "INSERT INTO run_figures (run_id, latency_n, p50_latency_ms, p95_latency_ms, histogram, computed_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            args![id, f.latency_n, f.p50_latency_ms, f.p95_latency_ms, f.histogram, now_ms()],
+        )
+        .await?;
         self.run_model(id).await
     }
 }

@@ -43,6 +43,7 @@ use crate::server::sql::{Backend, Db, Tx};
 pub struct Store {
     db: Db,
     figures: Arc<figures::Figures>,
+    reports: Arc<compare::cache::Reports>,
 }
 
 /// A write (or read) transaction of the store. Resource modules add their transactional steps
@@ -94,7 +95,7 @@ pub fn clip(s: &str, cap: usize) -> (String, bool) {
 
 impl Store {
     pub async fn connect(url: &str) -> StoreResult<Store> {
-        Ok(Store { db: Db::connect(url).await?, figures: Default::default() })
+        Ok(Store { db: Db::connect(url).await?, figures: Default::default(), reports: Default::default() })
     }
 
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {

@@ -305,6 +305,7 @@ impl Store {
         // SQLite gives the highest rowid again once it is deleted: a finished run's cached
         // figures must not outlive it.
         self.figures.forget(id);
+        self.reports.forget(id);
         Ok(())
     }
 }

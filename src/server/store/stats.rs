@@ -2,24 +2,50 @@
 
 use std::collections::HashMap;
 
-use super::rows::{BenchRow, RunRow, BENCH_SELECT};
-use super::{Store, StoreResult};
+use super::rows::{percentile, BenchRow, FiguresRow, RunRow, BENCH_SELECT, FIGURES_SELECT};
+use super::{Store, StoreError, StoreResult, StoreTx};
 use crate::args;
-use crate::model::{BenchOverview, ChannelLatest, RunStats};
+use crate::model::views::HISTOGRAM_BINS;
+use crate::model::{BenchOverview, ChannelLatest, Run, RunStats};
+
+impl StoreTx {
+    /// Latency percentiles and the score histogram of a run, from its rows.
+    pub(crate) async fn compute_figures(&mut self, run_id: i64, score_max: f64) -> StoreResult<FiguresRow> {
+        let mut latencies: Vec<i64> = self
+            .all::<(i64,)>("SELECT duration_ms FROM results WHERE run_id = $1 AND duration_ms IS NOT NULL", args![run_id])
+            .await?
+            .into_iter()
+            .map(|r| r.0)
+            .collect();
+        latencies.sort_unstable();
+        let histogram = self.histogram(run_id, score_max, HISTOGRAM_BINS).await?;
+        Ok(FiguresRow {
+            latency_n: latencies.len() as i64,
+            p50_latency_ms: percentile(&latencies, 0.5),
+            p95_latency_ms: percentile(&latencies, 0.95),
+            histogram: serde_json::to_string(&histogram).map_err(StoreError::internal)?,
+        })
+    }
+
+    /// A run with its figures: stored once it finished, else computed from its rows now.
+    pub(crate) async fn run_with_figures(&mut self, run_id: i64) -> StoreResult<(Run, FiguresRow)> {
+        let run = self.run_model(run_id).await?;
+        let stored = self.opt::<FiguresRow>(&format!("{FIGURES_SELECT} WHERE run_id = $1"), args![run_id]).await?;
+        let figures = match stored {
+            Some(f) => f,
+            None => self.compute_figures(run_id, run.score_max).await?,
+        };
+        Ok((run, figures))
+    }
+}
 
 impl Store {
-    /// Sentinel's ResultStats for a run: its stored aggregates plus latency percentiles
-    /// (nearest rank, read through the latency index).
+    /// Sentinel's ResultStats for a run: its stored aggregates plus latency percentiles (nearest
+    /// rank). A finished run's are read as stored when it finished; no result row is scanned.
     pub async fn run_stats(&self, run_id: i64) -> StoreResult<RunStats> {
-        let run = self.get_run(run_id).await?;
-        let (n,) = self
-            .db
-            .one::<(i64,)>("SELECT COUNT(*) FROM results WHERE run_id = $1 AND duration_ms IS NOT NULL", args![run_id])
-            .await?;
-        // Nearest-rank percentiles: the value at rank ceil(p·n).
-        let rank = |p: f64| ((p * n as f64).ceil() as i64).clamp(1, n.max(1)) - 1;
-        let p50 = self.latency_at(run_id, n, rank(0.5)).await?;
-        let p95 = self.latency_at(run_id, n, rank(0.95)).await?;
+        let mut tx = self.begin_read().await?;
+        let (run, f) = tx.run_with_figures(run_id).await?;
+        tx.commit().await?;
         let skipped = run.status_breakdown.get("skipped").copied().unwrap_or(0);
         Ok(RunStats {
             run_id,
@@ -32,8 +58,8 @@ impl Store {
             pass_rate: run.pass_rate,
             avg_score: run.mean_headline_score,
             avg_latency_ms: run.avg_latency_ms,
-            p50_latency_ms: p50,
-            p95_latency_ms: p95,
+            p50_latency_ms: f.p50_latency_ms,
+            p95_latency_ms: f.p95_latency_ms,
             total_tokens: run.total_tokens,
             total_cost: run.total_cost_usd,
             dimension_scores: run.dimension_scores,
@@ -41,19 +67,13 @@ impl Store {
         })
     }
 
-    async fn latency_at(&self, run_id: i64, n: i64, rank: i64) -> StoreResult<Option<i64>> {
-        if n == 0 {
-            return Ok(None);
-        }
-        Ok(self
-            .db
-            .opt::<(i64,)>(
-                "SELECT duration_ms FROM results WHERE run_id = $1 AND duration_ms IS NOT NULL \
-                 ORDER BY duration_ms LIMIT 1 OFFSET $2",
-                args![run_id, rank],
-            )
-            .await?
-            .map(|r| r.0))
+    /// A run's score histogram in `HISTOGRAM_BINS` bins over `[0, score_max]`: stored for a
+    /// finished run, counted now for a running one.
+    pub async fn run_histogram(&self, run_id: i64) -> StoreResult<Vec<u64>> {
+        let mut tx = self.begin_read().await?;
+        let (_, f) = tx.run_with_figures(run_id).await?;
+        tx.commit().await?;
+        serde_json::from_str(&f.histogram).map_err(StoreError::internal)
     }
 
     /// Benches with their case count, run count and latest run on each channel: four set

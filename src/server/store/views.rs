@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use super::rows::{CaseDbRow, CASE_SELECT};
-use super::{Store, StoreError, StoreResult};
+use super::{Store, StoreError, StoreResult, StoreTx};
 use crate::args;
 use crate::model::views::{CaseHistoryPoint, CaseListPage, CaseRow, TrendPoint};
 use crate::model::{Bench, Case, Channel};
@@ -51,16 +51,15 @@ impl TrendRow {
     }
 }
 
-impl Store {
+impl StoreTx {
     /// Counts of a run's scores in `buckets` equal bins from 0 to the run's score max (scores
     /// outside fall in the end bins). One index range (`results_by_score`), grouped in SQL.
-    pub async fn score_histogram(&self, run_id: i64, score_max: f64, buckets: i64) -> StoreResult<Vec<u64>> {
-        let bin = match self.db.backend() {
+    pub(crate) async fn histogram(&mut self, run_id: i64, score_max: f64, buckets: i64) -> StoreResult<Vec<u64>> {
+        let bin = match self.backend() {
             Backend::Sqlite => "CAST(headline_score * $2 / $3 AS INTEGER)",
             Backend::Postgres => "CAST(FLOOR(headline_score * $2 / $3) AS BIGINT)",
         };
         let rows = self
-            .db
             .all::<(i64, i64)>(
                 &format!(
                     "SELECT {bin} AS b, COUNT(*) FROM results WHERE run_id = $1 AND headline_score IS NOT NULL GROUP BY b"
@@ -73,6 +72,17 @@ impl Store {
             let i = b.clamp(0, buckets - 1) as usize;
             out[i] += n as u64;
         }
+        Ok(out)
+    }
+}
+
+impl Store {
+    /// Counts of a run's scores in `buckets` equal bins from 0 to `score_max` (see
+    /// [`StoreTx::histogram`]).
+    pub async fn score_histogram(&self, run_id: i64, score_max: f64, buckets: i64) -> StoreResult<Vec<u64>> {
+        let mut tx = self.begin_read().await?;
+        let out = tx.histogram(run_id, score_max, buckets).await?;
+        tx.commit().await?;
         Ok(out)
     }
 

@@ -1,10 +1,14 @@
 //! Run comparison: read each run's result rows (only the columns a comparison needs, dimensions
 //! in one query per run) and hand them to the pure computation in `domain::compare`.
 
+pub(crate) mod cache;
 mod load;
 
 use load::{load_postgres, load_sqlite};
+use std::sync::Arc;
+
 use super::{Store, StoreError, StoreResult};
+use crate::domain::RunStatus;
 use crate::args;
 use crate::domain::compare::{self as cmp, RunCases};
 use crate::model::{CaseDiff, CompareReport, Flag, NWayReport, Run};
@@ -110,6 +114,22 @@ impl Store {
             report.aggregate.dimension_basis = "runs".to_string();
         }
         Ok(report)
+    }
+
+    /// [`Store::compare_with`], shared: the report of two finished runs is computed once and kept
+    /// (concurrent identical requests share the one computation); a pair with a running run is
+    /// computed afresh each time.
+    pub async fn compare_shared(&self, a: i64, b: i64, opts: CompareOptions) -> StoreResult<Arc<CompareReport>> {
+        let epsilon = check_epsilon(opts.epsilon)?;
+        let (run_a, run_b) = tokio::try_join!(self.get_run(a), self.get_run(b))?;
+        let finished = |r: &Run| RunStatus::parse(&r.status).is_some_and(RunStatus::is_finished);
+        if !(finished(&run_a) && finished(&run_b)) {
+            return Ok(Arc::new(self.compare_with(a, b, opts).await?));
+        }
+        let key = (a, b, epsilon.map_or(u64::MAX, f64::to_bits), opts.case_dimensions);
+        let cell = self.reports.cell(key);
+        let report = cell.get_or_try_init(|| async { self.compare_with(a, b, opts).await.map(Arc::new) }).await?;
+        Ok(report.clone())
     }
 
     /// Up to 8 runs, the first the baseline (SPEC §4 "N-way"). `flags` keeps the rows where any

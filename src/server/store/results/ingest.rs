@@ -11,7 +11,7 @@ use super::MAX_BATCH;
 use crate::args;
 use crate::domain::aggregate::AggSums;
 use crate::model::{IngestCounts, ScorerResult, ToolCall, TraceStep};
-use crate::server::sql::{any_of, lock_row, select_in, BatchInsert, Col, Keys, Ty};
+use crate::server::sql::{any_of, lock_row, next_ids, select_in, BatchInsert, Col, Keys, Ty};
 use crate::server::store::input::ResultInput;
 use crate::server::store::rows::{ContributionRow, RunRow, SumsRow, RUN_DIM_COLS};
 use crate::server::store::{json_text, StoreError, StoreResult, StoreTx};
@@ -28,6 +28,7 @@ struct OldRow {
 }
 
 const RESULT_COLS: &[Col<Prepared>] = &[
+    Col::new("id", Ty::I64, |p| p.id.into()),
     Col::new("run_id", Ty::I64, |p| p.run_id.into()),
     Col::new("case_id", Ty::Text, |p| (&p.case_id).into()),
     Col::new("case_name", Ty::Text, |p| p.case_name.clone().into()),
@@ -227,25 +228,22 @@ impl StoreTx {
         Ok((delta, replaced.len() as i64))
     }
 
-    /// The result rows, then their children keyed by the ids the insert hands back. Answers how
+    /// The result rows under fresh ids, then their children under the same ids. Answers how
     /// many results were written.
-    async fn insert(&mut self, batch: Batch) -> StoreResult<i64> {
-        let ids: HashMap<(String, i64), i64> =
-            BatchInsert { table: "results", cols: RESULT_COLS, suffix: "RETURNING id, case_id, epoch" }
-                .returning::<(i64, String, i64)>(self, &batch.results)
-                .await?
-                .into_iter()
-                .map(|(id, c, e)| ((c, e), id))
-                .collect();
+    async fn insert(&mut self, mut batch: Batch) -> StoreResult<i64> {
+        let ids = next_ids(self, "results", batch.results.len()).await?;
+        for (p, id) in batch.results.iter_mut().zip(ids) {
+            p.id = id;
+        }
+        BatchInsert { table: "results", cols: RESULT_COLS, suffix: "" }.run(self, &batch.results).await?;
+        let n = batch.results.len() as i64;
         let mut outputs = Vec::new();
         let mut scorers = Vec::new();
         let mut dims = Vec::new();
         let mut steps = Vec::new();
         let mut calls = Vec::new();
         for p in batch.results {
-            let rid = *ids
-                .get(&(p.case_id.clone(), p.epoch))
-                .ok_or_else(|| StoreError::internal("inserted result id not returned"))?;
+            let rid = p.id;
             if let Some(o) = p.output {
                 outputs.push((rid, o));
             }
@@ -259,7 +257,7 @@ impl StoreTx {
         BatchInsert { table: "result_dimensions", cols: DIMENSION_COLS, suffix: "" }.run(self, &dims).await?;
         BatchInsert { table: "trace_steps", cols: STEP_COLS, suffix: "" }.run(self, &steps).await?;
         BatchInsert { table: "tool_calls", cols: CALL_COLS, suffix: "" }.run(self, &calls).await?;
-        Ok(ids.len() as i64)
+        Ok(n)
     }
 
     /// Move a run's stored sums by `d`, and a pending run to running.

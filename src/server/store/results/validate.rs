@@ -16,6 +16,8 @@ const PREVIEW_CHARS: usize = 240;
 /// One validated result, ready to write (the case's name and input hash are filled in once the
 /// case is found).
 pub(super) struct Prepared {
+    /// Assigned just before the insert.
+    pub id: i64,
     pub run_id: i64,
     pub created_at: i64,
     pub case_name: Option<String>,
@@ -162,6 +164,7 @@ pub(super) fn prepare(i: usize, r: ResultInput, run: &RunRow, created_at: i64) -
     }
     let preview_text = r.workflow_output.as_ref().filter(|v| !v.is_null()).map(preview);
     Ok(Prepared {
+        id: 0,
         run_id: run.id,
         created_at,
         case_name: None,

@@ -240,6 +240,25 @@ pub(crate) const RUN_DIM_COLS: &[Col<(i64, String, f64, i64)>] = &[
     Col::new("n", Ty::I64, |r| r.3.into()),
 ];
 
+/// What is derived from a finished run, stored once when it finishes.
+#[derive(sqlx::FromRow, Clone, Debug, PartialEq)]
+pub(crate) struct FiguresRow {
+    pub latency_n: i64,
+    pub p50_latency_ms: Option<i64>,
+    pub p95_latency_ms: Option<i64>,
+    /// JSON array of `HISTOGRAM_BINS` counts.
+    pub histogram: String,
+}
+
+pub(crate) const FIGURES_SELECT: &str =
+    "SELECT latency_n, p50_latency_ms, p95_latency_ms, histogram FROM run_figures";
+
+/// Nearest-rank percentile `p` of `sorted` (the value at rank ⌈p·n⌉), None when empty.
+pub(crate) fn percentile(sorted: &[i64], p: f64) -> Option<i64> {
+    let n = sorted.len();
+    (n > 0).then(|| sorted[((p * n as f64).ceil() as usize).clamp(1, n) - 1])
+}
+
 /// What a trigger resolved before the run row is written: the versions fix what the run means.
 pub(crate) struct Resolved {
     pub bench: BenchRow,
@@ -285,5 +304,16 @@ mod tests {
         assert_eq!(row.to_sums(vec![]), s);
         assert_eq!(SumsRow::COLUMNS.len(), row.values().len());
         assert_eq!(SumsRow::COLUMNS[2], "n_ok");
+    }
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        assert_eq!(percentile(&[], 0.5), None);
+        assert_eq!(percentile(&[7], 0.95), Some(7));
+        let v: Vec<i64> = (1..=20).collect();
+        assert_eq!(percentile(&v, 0.5), Some(10));
+        assert_eq!(percentile(&v, 0.95), Some(19));
+        assert_eq!(percentile(&v, 1.0), Some(20));
+        assert_eq!(percentile(&[1, 2, 3], 0.5), Some(2));
     }
 }
