@@ -14,16 +14,24 @@ pub mod word_diff;
 
 use axum::Router;
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::app::{shell, App};
 use state::AppState;
 
+/// The page routes, listed once per process. Listing them renders the app with resource loading
+/// suppressed process-wide (leptos-rs/leptos#4773): a page rendering meanwhile — another app's,
+/// in the same test process — would wait forever. No render can start before the first app exists.
+pub fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// The whole HTTP app: `/api`, the server-rendered pages, server functions and static files.
 pub fn app(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let store = state.store.clone();
     let options = state.leptos_options.clone();
     Router::new()
