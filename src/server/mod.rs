@@ -36,6 +36,7 @@ pub fn app(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     Router::new()
         .merge(api::router())
+        .merge(auth::login::routes())
         .leptos_routes_with_context(
             &state,
             routes,
@@ -43,6 +44,8 @@ pub fn app(state: AppState) -> Router {
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // Over every route and the fallback alike: nothing is served outside the gate.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::gate::check))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
