@@ -45,11 +45,13 @@ pub fn App() -> impl IntoView {
                     <A href="/runs">"Runs"</A>
                     <A href="/compare">"Compare"</A>
                 </nav>
+                <crate::pages::login::AccountMenu/>
             </header>
             <main data-hydrated=move || hydrated.get().to_string()>
                 <Routes fallback=NotFound>
                     <Route path=StaticSegment("") view=HomePage/>
                     <Route path=StaticSegment("runs") view=crate::pages::runs::RunsPage/>
+                    <Route path=StaticSegment("login") view=crate::pages::login::LoginPage/>
                     // Async: an unknown run must answer a real 404, so headers wait for the data.
                     <Route path=(StaticSegment("runs"), ParamSegment("id")) view=crate::pages::run::RunPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("compare") view=crate::pages::compare::ComparePage ssr=SsrMode::Async/>

@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use assay::server::config::AuthMode;
+use assay::server::config::AuthConfig;
 use assay::server::state::AppState;
 use assay::server::store::{Scope, Store};
 use clap::{Parser, Subcommand};
@@ -42,14 +42,13 @@ enum Command {
     },
 }
 
-#[derive(clap::Args, Default)]
+#[derive(clap::Args)]
 struct ServeArgs {
     /// Address to listen on (default: LEPTOS_SITE_ADDR or 127.0.0.1:3000).
     #[arg(long, env = "ASSAY_ADDR")]
     addr: Option<SocketAddr>,
-    /// `open`: reads need no token (a laptop); `required`: every read needs a read token.
-    #[arg(long, value_enum, env = "ASSAY_AUTH", default_value = "open")]
-    auth: AuthMode,
+    #[command(flatten)]
+    auth: AuthConfig,
 }
 
 #[derive(Subcommand)]
@@ -89,7 +88,13 @@ async fn main() {
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
-    match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+    // A bare `assay` is `assay serve`, parsed as such so ASSAY_AUTH and the other settings'
+    // variables apply (a default would silently serve with `--auth open`).
+    let command = cli.command.unwrap_or_else(|| match Cli::parse_from(["assay", "serve"]).command {
+        Some(serve) => serve,
+        None => unreachable!("`serve` parses to the serve command"),
+    });
+    match command {
         Command::Serve(args) => serve(&cli.database_url, args).await,
         Command::Migrate => {
             open_store(&cli.database_url).await?;
@@ -163,8 +168,11 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), String> {
     let state = AppState { store: store.clone(), auth: args.auth, leptos_options };
     let app = assay::server::app(state);
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    // The bound address, so `--addr 127.0.0.1:0` tells where it landed.
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!("Assay listening on http://{addr} (database {database_url})");
-    axum::serve(listener, app)
+    // Peer addresses count failed sign-ins.
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

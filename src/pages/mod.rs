@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod case;
 pub mod compare;
+pub mod login;
 pub mod run;
 pub mod runs;
 pub mod script;

@@ -3,13 +3,13 @@
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
-use crate::server::config::AuthMode;
+use crate::server::config::AuthConfig;
 use crate::server::store::Store;
 
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub store: Store,
-    pub auth: AuthMode,
+    pub auth: AuthConfig,
     pub leptos_options: LeptosOptions,
 }
 

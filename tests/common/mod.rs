@@ -90,7 +90,7 @@ impl TestApp {
         let (_, write) = store.create_token("test-write", Scope::Write).await.unwrap();
         let (_, admin) = store.create_token("test-admin", Scope::Admin).await.unwrap();
         let leptos_options = leptos::config::LeptosOptions::builder().output_name("assay").build();
-        let app = assay::server::app(AppState { store: store.clone(), auth, leptos_options });
+        let app = assay::server::app(AppState { store: store.clone(), auth: auth.into(), leptos_options });
         let db = Db::connect(&url).await.expect("connect the test's own pool");
         Some(TestApp { app, store, db, read, write, admin, url, _dir: dir })
     }

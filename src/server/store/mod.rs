@@ -22,6 +22,7 @@ mod results;
 mod rows;
 mod runs;
 mod scripts;
+mod sessions;
 mod stats;
 mod tokens;
 mod trace;
@@ -34,6 +35,7 @@ use std::sync::Arc;
 pub use error::{StoreError, StoreResult};
 pub use input::Finish;
 pub use results::MAX_BATCH;
+pub use sessions::{is_session_id, SessionHolder, TokenHolder, RENEW_AFTER_MS, SESSION_ID_LEN};
 pub use tokens::{Scope, TokenInfo};
 
 use crate::server::sql::{Backend, Db, Tx};

@@ -1,9 +1,17 @@
-//! Bearer-token authentication. Writes always need a token of the right scope; reads need one
-//! only with `--auth required`.
+//! Who may do what. With `--auth required` one gate at the router ([`gate`]) refuses every
+//! request without credentials — a bearer token, a sign-in session or a trusted proxy header —
+//! before any route runs. Writes need a bearer token of the right scope in every mode, checked
+//! by the [`CanWrite`] / [`CanAdmin`] extractors.
+
+mod cookie;
+mod csrf;
+pub mod gate;
+mod limiter;
+pub mod login;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 
 use crate::server::api::error::ApiError;
@@ -11,8 +19,25 @@ use crate::server::config::AuthMode;
 use crate::server::state::AppState;
 use crate::server::store::Scope;
 
+/// Who is calling, as the gate found out; put in the request's extensions for the routes and
+/// pages behind it. Never cached past the request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    /// The token's name, or the user the proxy named.
+    pub name: String,
+    pub scope: Scope,
+    pub via: Via,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Via {
+    Bearer,
+    Session,
+    Proxy,
+}
+
 /// A refusal that also tells the client how to authenticate.
-pub struct AuthError(ApiError);
+pub struct AuthError(pub ApiError);
 
 impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
@@ -25,20 +50,28 @@ impl IntoResponse for AuthError {
     }
 }
 
-fn bearer(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+/// The secret of an `Authorization: Bearer …` header, if there is one.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
 async fn require(parts: &Parts, state: &AppState, needed: Scope) -> Result<(), AuthError> {
-    let Some(token) = bearer(parts) else {
-        return Err(AuthError(ApiError::unauthorized(format!(
-            "this route needs 'Authorization: Bearer <token>' with {} scope",
-            needed.as_str()
-        ))));
+    // The gate already resolved this bearer token in this request: no second lookup.
+    let scope = match parts.extensions.get::<Caller>() {
+        Some(c) if c.via == Via::Bearer => Some(c.scope),
+        _ => {
+            let Some(token) = bearer(&parts.headers) else {
+                return Err(AuthError(ApiError::unauthorized(format!(
+                    "this route needs 'Authorization: Bearer <token>' with {} scope",
+                    needed.as_str()
+                ))));
+            };
+            state.store.token_scope(token).await.map_err(|e| AuthError(e.into()))?
+        }
     };
-    match state.store.token_scope(token).await.map_err(|e| AuthError(e.into()))? {
+    match scope {
         None => Err(AuthError(ApiError::unauthorized("unknown or revoked token"))),
         Some(scope) if scope < needed => Err(AuthError(ApiError::forbidden(format!(
             "this token has {} scope; this route needs {}",
@@ -72,10 +105,13 @@ impl FromRequestParts<AppState> for CanAdmin {
 
 impl FromRequestParts<AppState> for CanRead {
     type Rejection = AuthError;
+    /// The gate checks reads for every route at once; this only refuses a read route that was
+    /// somehow mounted outside it (the gate leaves a [`Caller`] on every request it admits).
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        match state.auth {
+        match state.auth.mode {
             AuthMode::Open => Ok(CanRead),
-            AuthMode::Required => require(parts, state, Scope::Read).await.map(|_| CanRead),
+            AuthMode::Required if parts.extensions.get::<Caller>().is_some() => Ok(CanRead),
+            AuthMode::Required => Err(AuthError(gate::unauthorized())),
         }
     }
 }
