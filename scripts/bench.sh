@@ -83,7 +83,7 @@ meta "$(printf '{"date": "%s", "commit": "%s", "mode": "%s", "cpus": %s, "load_b
 VIEW=$CACHE/bench-data/viewers-v$DSV-$MODE
 PFD=$VIEW/promptfoo-$PF_VERSION IND=$VIEW/inspect-$INSPECT_VERSION
 PFENV=(PROMPTFOO_DISABLE_TELEMETRY=1 PROMPTFOO_DISABLE_UPDATE=1 PROMPTFOO_DISABLE_SHARING=1)
-mkdir -p "$OUT/scratch"
+SCRATCH=$(mktemp -d "$OUT/scratch.XXXXXX")  # this run's database copies, removed on exit
 # BENCH_DATA_ONLY=1: write the datasets of the chosen parts, measure nothing.
 if [ "${BENCH_DATA_ONLY:-0}" = 1 ]; then
   has sqlite && ensure_sqlite_data
@@ -114,10 +114,10 @@ fi
 if has sqlite; then
   ensure_sqlite_data
   log "SQLite: ingest over HTTP"
-  ingest_suite sqlite "sqlite://$OUT/scratch/ingest.db" 100000
+  ingest_suite sqlite "sqlite://$SCRATCH/ingest.db" 100000
   log "SQLite: reads, compare, server-rendered pages, memory"
-  cp --reflink=auto "$DATA/sqlite/assay.db" "$OUT/scratch/read.db"
-  read_suite sqlite "sqlite://$OUT/scratch/read.db" "$DATA/sqlite/manifest.json"
+  cp --reflink=auto "$DATA/sqlite/assay.db" "$SCRATCH/read.db"
+  read_suite sqlite "sqlite://$SCRATCH/read.db" "$DATA/sqlite/manifest.json"
 fi
 if has postgres; then
   ensure_pg_data

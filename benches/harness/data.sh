@@ -2,6 +2,7 @@
 # under ~/.cache/assay/bench-data/.
 
 # Datasets: the read database per backend, written through the API by gen_assay.py.
+GEN_PORT=${ASSAY_BENCH_GEN_PORT:-3300}
 GEN_ARGS=(--runs "$RUNS" --per-run "$PER_RUN" --big "$BIG" --small "$SMALL")
 ensure_sqlite_data() {
   [ -f "$DATA/sqlite/manifest.json" ] && return 0
@@ -9,8 +10,8 @@ ensure_sqlite_data() {
   rm -rf "$DATA/sqlite.tmp" && mkdir -p "$DATA/sqlite.tmp"
   local url="sqlite://$DATA/sqlite.tmp/assay.db" tok
   tok=$(token "$url")
-  start_assay gen-sqlite 3300 "$url"
-  python3 $H/gen_assay.py --base http://127.0.0.1:3300 --token "$tok" "${GEN_ARGS[@]}" >"$DATA/sqlite.tmp/manifest.json"
+  start_assay gen-sqlite "$GEN_PORT" "$url"
+  python3 $H/gen_assay.py --base "http://127.0.0.1:$GEN_PORT" --token "$tok" "${GEN_ARGS[@]}" >"$DATA/sqlite.tmp/manifest.json"
   stop_pid "$SERVER_PID"
   rm -rf "$DATA/sqlite" && mv "$DATA/sqlite.tmp" "$DATA/sqlite"
 }
@@ -23,8 +24,8 @@ ensure_pg_data() {
   local url tok
   url=$(pg_url assay_bench)
   tok=$(token "$url")
-  start_assay gen-pg 3300 "$url"
-  python3 $H/gen_assay.py --base http://127.0.0.1:3300 --token "$tok" "${GEN_ARGS[@]}" >"$DATA/pg.tmp/manifest.json"
+  start_assay gen-pg "$GEN_PORT" "$url"
+  python3 $H/gen_assay.py --base "http://127.0.0.1:$GEN_PORT" --token "$tok" "${GEN_ARGS[@]}" >"$DATA/pg.tmp/manifest.json"
   stop_pid "$SERVER_PID"
   as_pg "$(pgbin)/vacuumdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres -q --analyze assay_bench
   pg_stop

@@ -1,22 +1,34 @@
-"""Write the benchmark's 50,000-case run as an Inspect eval log with inspect_ai's own API
-(`write_eval_log`, `.eval` format), for `inspect view`. Same cases, outputs, scores and errors as
-Assay's and promptfoo's copies (dataset.py). Run with the inspect_ai venv's Python.
+"""Write the benchmark's 50,000-case run as an Inspect eval log (`.eval`) with inspect_ai's own
+writer, for `inspect view`. Same cases, outputs, scores and errors as Assay's and promptfoo's
+copies (dataset.py). Run with the inspect_ai venv's Python.
+
+`write_eval_log` itself is quadratic in the number of samples in inspect_ai 0.3.285 (its recorder
+drops an earlier copy of each buffered sample by scanning the whole buffer): 50,000 samples take
+more than 20 CPU-minutes. So this drives the same EvalRecorder that `write_eval_log` and
+`inspect eval` use, in the same order (log_init, log_start, log_sample of condensed samples,
+log_finish), flushing every 1,000 samples as `inspect eval` does with its log buffer. Below
+FLUSH samples it is exactly write_eval_log's sequence.
 
   gen_inspect.py --cases 50000 --out DIR/assay-bench.eval
 """
 
 import argparse
+import asyncio
 import datetime as dt
+import os
 import time
 
 from inspect_ai.log import (EvalConfig, EvalDataset, EvalError, EvalLog, EvalMetric, EvalResults, EvalSample,
-                            EvalScore, EvalSpec, EvalStats, write_eval_log)
+                            EvalScore, EvalSpec, EvalStats, read_eval_log)
+from inspect_ai.log._condense import condense_sample
+from inspect_ai.log._recorders.eval import EvalRecorder
 from inspect_ai.model import ChatMessageAssistant, ChatMessageUser, ModelOutput, ModelUsage
 from inspect_ai.scorer import Score
 
 import dataset as ds
 
 MODEL = "mockllm/model"
+FLUSH = 1_000
 
 
 def sample(i):
@@ -65,8 +77,24 @@ def main():
             total_tokens=sum(r["input_tokens"] + r["output_tokens"] for r in ok))}),
         samples=samples,
     )
-    write_eval_log(log, a.out, format="eval")
+    asyncio.run(write(log, os.path.abspath(a.out)))
+    header = read_eval_log(a.out, header_only=True)
+    assert header.results.total_samples == a.cases and header.status == "success", header.results
     print(f"  inspect: wrote {a.cases} samples to {a.out} in {time.time() - t0:.0f} s")
+
+
+async def write(log, out):
+    """write_eval_log's recorder sequence, with a flush every FLUSH samples."""
+    recorder = EvalRecorder(os.path.dirname(out))
+    await recorder.log_init(log.eval, out, clean=True)
+    await recorder.log_start(log.eval, log.plan)
+    for k, s in enumerate(log.samples):
+        await recorder.log_sample(log.eval, condense_sample(s))
+        if (k + 1) % FLUSH == 0:
+            await recorder.flush(log.eval)
+    await recorder.log_finish(log.eval, log.status, log.stats, log.results, log.reductions, log.error,
+                              invalidated=log.invalidated, log_updates=log.log_updates,
+                              config_updates=log.config_updates)
 
 
 if __name__ == "__main__":

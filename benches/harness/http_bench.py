@@ -113,7 +113,14 @@ def main():
     a = p.parse_args()
     loopback(a.url)
 
+    t0 = time.perf_counter()
     size = check(a.url, a.header, a.check, a.contains)  # also the warm-up
+    # A request slower than the planned time would leave wrk with nothing to count (a busy machine,
+    # a slow build): allow each connection a few of them (on 2 cores, c connections make each
+    # request about c/2 times slower), within two minutes, and a timeout none should reach.
+    share = (time.perf_counter() - t0) * max(1, a.connections / 2)
+    a.duration = max(a.duration, min(120, int(share * 4) + 1))
+    a.timeout = max(a.timeout, min(300, int(share * 4) + 1))
     if a.rss_pid:
         with RssPeak(a.rss_pid) as rss:
             r = wrk(a.url, a.connections, a.duration, a.header, a.timeout)

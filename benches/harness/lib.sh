@@ -16,7 +16,7 @@ cleanup() {
   local pid
   for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
   pg_stop
-  rm -rf "$PG_DIR" "$OUT/scratch"
+  rm -rf "$PG_DIR" ${SCRATCH:+"$SCRATCH"}
 }
 
 wait_http() { # url seconds
@@ -27,6 +27,8 @@ wait_http() { # url seconds
 
 # start_assay NAME PORT DATABASE_URL → $SERVER_PID
 start_assay() {
+  # Another server on the port would answer our requests in its place.
+  ! curl -s -o /dev/null "http://127.0.0.1:$2/" || die "port $2 is already in use: $1 not started"
   LEPTOS_SITE_ROOT=target/site DATABASE_URL="$3" "$BIN" serve --addr "127.0.0.1:$2" >"$OUT/logs/$1.log" 2>&1 &
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")

@@ -13,7 +13,7 @@ read_suite() {
   rss now --row rss_idle --note "2 s after start, before any request"
   hb --row list_runs --url "$s/api/runs?limit=50" --duration $DUR --target 5 --check 'len(j["runs"]) == 50'
   hb --row list_runs_filtered --url "$s/api/runs?bench=list-03&status=completed&limit=50" --duration $DUR --target 5 \
-    --check 'len(j["runs"]) == 50'
+    --check 'len(j["runs"]) > 0 and all(r["status"] == "completed" for r in j["runs"])'
   local r="$s/api/runs/$big/results"
   hb --row results_page --url "$r?limit=100" --duration $DUR --target 20 --check 'len(j["results"]) == 100'
   hb --row results_filtered --url "$r?verdict=fail&limit=100" --duration $DUR --target 20 --check 'len(j["results"]) == 100'
@@ -57,8 +57,8 @@ ingest_suite() {
 pageload_suite() {
   local pfd=$PFD ind=$IND pf="$PF_DIR/node_modules/.bin/promptfoo" pfenv=("${PFENV[@]}")
   ensure_viewer_data
-  rm -rf "$OUT/scratch/pf-home" && cp -a "$pfd/home" "$OUT/scratch/pf-home"
-  (cd "$OUT/scratch" && exec env "${pfenv[@]}" PROMPTFOO_CONFIG_DIR="$OUT/scratch/pf-home" HOME="$OUT/scratch/pf-home" \
+  rm -rf "$SCRATCH/pf-home" && cp -a "$pfd/home" "$SCRATCH/pf-home"
+  (cd "$SCRATCH" && exec env "${pfenv[@]}" PROMPTFOO_CONFIG_DIR="$SCRATCH/pf-home" HOME="$SCRATCH/pf-home" \
     NODE_OPTIONS="--require $ROOT/$H/loopback-only.cjs" "$pf" view -p 3330 -n) >"$OUT/logs/promptfoo-view.log" 2>&1 &
   PIDS+=("$!")
   "$VENV/bin/inspect" view --log-dir "$ind" --host 127.0.0.1 --port 3320 >"$OUT/logs/inspect-view.log" 2>&1 &
@@ -66,8 +66,8 @@ pageload_suite() {
 
   local targets=() big
   if [ -f "$DATA/sqlite/manifest.json" ]; then
-    [ -f "$OUT/scratch/read.db" ] || cp --reflink=auto "$DATA/sqlite/assay.db" "$OUT/scratch/read.db"
-    start_assay pageload-sqlite 3311 "sqlite://$OUT/scratch/read.db"
+    [ -f "$SCRATCH/read.db" ] || cp --reflink=auto "$DATA/sqlite/assay.db" "$SCRATCH/read.db"
+    start_assay pageload-sqlite 3311 "sqlite://$SCRATCH/read.db"
     big=$(mf "$DATA/sqlite/manifest.json" run_big)
     targets+=("{\"name\": \"assay-sqlite\", \"backend\": \"sqlite\", \"url\": \"http://127.0.0.1:3311/runs/$big\", \"selector\": \"[data-testid=result-row]\"}")
   fi
