@@ -42,7 +42,8 @@ ensure_viewer_data() {
     log "promptfoo: a real export of its echo provider (the layout check), then the $BIG-case export and promptfoo import"
     rm -rf "$pfd.tmp" && mkdir -p "$pfd.tmp/home"
     (cd "$pfd.tmp" && env "${pfenv[@]}" PROMPTFOO_CONFIG_DIR="$pfd.tmp/template-home" HOME="$pfd.tmp/template-home" \
-      "$pf" eval -c "$ROOT/$H/promptfoo-template.yaml" -o template.json --no-cache --no-progress-bar >"$OUT/logs/promptfoo-eval.log" 2>&1)
+      "$pf" eval -c "$ROOT/$H/promptfoo-template.yaml" -o template.json --no-cache --no-progress-bar >"$OUT/logs/promptfoo-eval.log" 2>&1) \
+      || [ -s "$pfd.tmp/template.json" ] # exit code 100: the template's failing test, on purpose
     python3 $H/gen_promptfoo.py --cases "$BIG" --out "$pfd.tmp/export.json" --template "$pfd.tmp/template.json" >&2
     local t0 t1
     t0=$(date +%s.%N)
@@ -55,7 +56,7 @@ ensure_viewer_data() {
   fi
   meta "{\"promptfoo_import_s\": $(cat "$pfd/import-seconds")}"
   if [ ! -f "$ind/assay-bench.eval" ]; then
-    log "inspect_ai: writing the $BIG-case log with write_eval_log"
+    log "inspect_ai: writing the $BIG-case log with inspect_ai's EvalRecorder"
     rm -rf "$ind.tmp" && mkdir -p "$ind.tmp"
     "$VENV/bin/python" $H/gen_inspect.py --cases "$BIG" --out "$ind.tmp/assay-bench.eval" >&2
     rm -rf "$ind" && mv "$ind.tmp" "$ind"

@@ -76,7 +76,8 @@ METHOD = """\
   rendered box; bytes = encoded bytes received (headers and bodies) by then and until the network was
   quiet for 1.5 s. promptfoo gets the run as an export (`gen_promptfoo.py`, layout checked against a real
   `promptfoo eval -o` export) loaded with `promptfoo import`; Inspect as a `.eval` log written by
-  inspect_ai's `write_eval_log` (`gen_inspect.py`); Assay over its API. Same cases, outputs, scores, errors.
+  inspect_ai's own EvalRecorder in write_eval_log's order (`gen_inspect.py`; write_eval_log itself is
+  quadratic in the samples); Assay over its API. Same cases, outputs, scores, errors.
 """
 
 
