@@ -32,10 +32,11 @@ demo: build
 test: tools
 	bash scripts/test.sh
 
-## Benchmarks of SPEC §7, on SQLite and on a throwaway PostgreSQL.
-bench:
-	URL=$$(scripts/test-postgres.sh) && ASSAY_BENCH_POSTGRES_URL=$$URL cargo bench --no-default-features --features ssr --bench ingest --bench compare; \
-	  status=$$?; scripts/test-postgres.sh stop; exit $$status
+## Every figure of SPEC §7 on SQLite and a throwaway PostgreSQL, measured from outside on the
+## release build, beside promptfoo view and inspect view: one markdown table (target/bench/BENCH.md).
+## BENCH_QUICK=1 for small datasets and short loads; BENCH_PARTS="wasm store sqlite postgres pageload".
+bench: tools
+	bash scripts/bench.sh
 
 ## Install the toolchain pieces the build needs: the wasm target, wasm-bindgen-cli (its version must
 ## equal the wasm-bindgen crate's) and npm packages (binaryen's wasm-opt, Playwright). No cargo-leptos:

@@ -147,6 +147,17 @@ async fn run(label: &str, url: &str) {
     let boot = ms(t.elapsed());
     assert_eq!(i.method, "bootstrap");
     let g = &report.aggregate;
+    // The machine-readable line `make bench`'s table is printed from (benches/harness/table.py).
+    println!(
+        "BENCH {}",
+        json!({"row": "compare_store", "backend": label, "value": median, "unit": "ms", "cmp": "<=",
+               "target": TARGET_MS,
+               "note": format!("median of {ROUNDS} (min {:.1}, max {:.1}); with per-case dimensions {:.1} ms; \
+                                JSON of the report {:.1} MB; CPU {} ms a compare",
+                               ms(times[0]), ms(times[ROUNDS - 1]), ms(with_dims[ROUNDS / 2]),
+                               json.len() as f64 / 1e6,
+                               match (cpu0, cpu1) { (Some(a), Some(b)) => format!("{:.0}", (b - a) / ROUNDS as f64), _ => "?".into() })})
+    );
     println!(
         "{label}: compare two {CASES}-case runs (3 dimensions, {} pairs, {} interval): median {median:.1} ms \
          (min {:.1}, max {:.1}, {ROUNDS} rounds) — SPEC target ≤ {TARGET_MS} ms: {}",
