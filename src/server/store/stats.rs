@@ -76,8 +76,10 @@ impl Store {
         serde_json::from_str(&f.histogram).map_err(StoreError::internal)
     }
 
-    /// Benches with their case count, run count and latest run on each channel: four set
-    /// queries, whatever the number of benches and channels.
+    /// Benches with their case count, run count and latest run on each channel, in four
+    /// statements whatever the number of benches, channels and runs: the channels of a bench are
+    /// walked one index seek each (a recursive skip scan of `runs_by_bench_channel`), and each
+    /// channel's newest run is one more seek — no statement reads a bench's every run.
     pub async fn bench_overviews(&self, name: Option<&str>) -> StoreResult<Vec<BenchOverview>> {
         let (filter, a) = match name {
             Some(n) => ("WHERE b.name = $1", args![n]),
@@ -89,14 +91,18 @@ impl Store {
         let count = |table: &str| format!("SELECT bench_id, COUNT(*) FROM {table} WHERE {in_benches} GROUP BY bench_id");
         let cases: HashMap<i64, i64> = self.db.all::<(i64, i64)>(&count("cases"), a.clone()).await?.into_iter().collect();
         let runs: HashMap<i64, i64> = self.db.all::<(i64, i64)>(&count("runs"), a.clone()).await?.into_iter().collect();
-        // The newest run of each (bench, channel), through runs_by_bench_channel.
         let latest_rows = self
             .db
             .all::<RunRow>(
                 &format!(
-                    "SELECT * FROM (SELECT r.*, ROW_NUMBER() OVER (PARTITION BY r.bench_id, r.channel \
-                     ORDER BY r.triggered_at DESC, r.id DESC) AS rn FROM runs r WHERE r.{in_benches}) t \
-                     WHERE rn = 1 ORDER BY channel"
+                    "WITH RECURSIVE ch(bench_id, channel) AS ( \
+                       SELECT b.id, (SELECT MIN(r.channel) FROM runs r WHERE r.bench_id = b.id) FROM benches b {filter} \
+                       UNION ALL \
+                       SELECT ch.bench_id, (SELECT MIN(r.channel) FROM runs r WHERE r.bench_id = ch.bench_id \
+                         AND r.channel > ch.channel) FROM ch WHERE ch.channel IS NOT NULL) \
+                     SELECT r.* FROM ch JOIN runs r ON r.id = (SELECT l.id FROM runs l WHERE l.bench_id = ch.bench_id \
+                       AND l.channel = ch.channel ORDER BY l.triggered_at DESC, l.id DESC LIMIT 1) \
+                     ORDER BY r.channel"
                 ),
                 a,
             )

@@ -179,22 +179,26 @@ impl Store {
         Ok(rows.into_iter().map(TrendRow::into_point).collect())
     }
 
-    /// [`Store::bench_trend`] of every bench in one statement: bench id → points, oldest first.
+    /// [`Store::bench_trend`] of every bench, one statement per 200 benches (one index walk per bench, so no
+    /// bench's older runs are read): bench id → points, oldest first.
     pub async fn bench_trends(&self, limit: i64) -> StoreResult<HashMap<i64, Vec<TrendPoint>>> {
-        let rows = self
-            .db
-            .all::<TrendRow>(
-                &format!(
-                    "SELECT {TREND_COLS} FROM (SELECT r.*, ROW_NUMBER() OVER (PARTITION BY r.bench_id \
-                     ORDER BY r.triggered_at DESC, r.id DESC) AS rn FROM runs r WHERE r.status = 'completed') t \
-                     WHERE rn <= $1 ORDER BY bench_id, triggered_at, id"
-                ),
-                args![limit],
-            )
-            .await?;
+        let ids: Vec<(i64,)> = self.db.all("SELECT id FROM benches ORDER BY id", vec![]).await?;
         let mut out: HashMap<i64, Vec<TrendPoint>> = HashMap::new();
-        for r in rows {
-            out.entry(r.bench_id).or_default().push(r.into_point());
+        // SQLite allows at most 500 terms in one compound SELECT.
+        for chunk in ids.chunks(200) {
+            let branches: Vec<String> = chunk
+                .iter()
+                .map(|(id,)| {
+                    format!(
+                        "SELECT * FROM (SELECT {TREND_COLS} FROM runs WHERE bench_id = {id} AND status = 'completed' \
+                         ORDER BY triggered_at DESC, id DESC LIMIT $1) t{id}"
+                    )
+                })
+                .collect();
+            let sql = format!("{} ORDER BY bench_id, triggered_at, id", branches.join(" UNION ALL "));
+            for r in self.db.all::<TrendRow>(&sql, args![limit]).await? {
+                out.entry(r.bench_id).or_default().push(r.into_point());
+            }
         }
         Ok(out)
     }
