@@ -17,7 +17,12 @@ impl Paging {
     pub fn new(asked: usize, total: usize, per_page: usize) -> Paging {
         let per_page = per_page.max(1);
         let pages = total.div_ceil(per_page).max(1);
-        Paging { page: asked.clamp(1, pages), pages, per_page, total }
+        Paging {
+            page: asked.clamp(1, pages),
+            pages,
+            per_page,
+            total,
+        }
     }
 
     /// Index of the page's first row.
@@ -27,7 +32,10 @@ impl Paging {
 
     /// The rows of the page, from all the rows.
     pub fn take<T>(&self, rows: impl IntoIterator<Item = T>) -> Vec<T> {
-        rows.into_iter().skip(self.start()).take(self.per_page).collect()
+        rows.into_iter()
+            .skip(self.start())
+            .take(self.per_page)
+            .collect()
     }
 
     pub fn prev(&self) -> Option<usize> {
@@ -40,7 +48,12 @@ impl Paging {
 
     /// First and last row of the page, from 1 (None without rows).
     pub fn rows(&self) -> Option<(usize, usize)> {
-        (self.total > 0).then(|| (self.start() + 1, (self.start() + self.per_page).min(self.total)))
+        (self.total > 0).then(|| {
+            (
+                self.start() + 1,
+                (self.start() + self.per_page).min(self.total),
+            )
+        })
     }
 }
 
@@ -61,13 +74,26 @@ mod tests {
     #[test]
     fn a_page_knows_its_rows_and_neighbours() {
         let p = Paging::new(2, 250, 100);
-        assert_eq!((p.page, p.pages, p.prev(), p.next(), p.rows()), (2, 3, Some(1), Some(3), Some((101, 200))));
+        assert_eq!(
+            (p.page, p.pages, p.prev(), p.next(), p.rows()),
+            (2, 3, Some(1), Some(3), Some((101, 200)))
+        );
         let last = Paging::new(7, 250, 100);
-        assert_eq!((last.page, last.next(), last.rows()), (3, None, Some((201, 250))));
+        assert_eq!(
+            (last.page, last.next(), last.rows()),
+            (3, None, Some((201, 250)))
+        );
         assert_eq!(last.take(0..250), (200..250).collect::<Vec<_>>());
         let empty = Paging::new(1, 0, 100);
-        assert_eq!((empty.pages, empty.prev(), empty.next(), empty.rows()), (1, None, None, None));
+        assert_eq!(
+            (empty.pages, empty.prev(), empty.next(), empty.rows()),
+            (1, None, None, None)
+        );
         assert!(empty.take(Vec::<u8>::new()).is_empty());
-        assert_eq!(Paging::new(1, 100, 100).next(), None, "exactly one full page");
+        assert_eq!(
+            Paging::new(1, 100, 100).next(),
+            None,
+            "exactly one full page"
+        );
     }
 }

@@ -45,7 +45,11 @@ impl CaseAgg {
             cost: 0.0,
             status: first.status,
             errored: false,
-            dims: if ndims == 0 { Vec::new() } else { vec![(0.0, 0); ndims] },
+            dims: if ndims == 0 {
+                Vec::new()
+            } else {
+                vec![(0.0, 0); ndims]
+            },
         }
     }
 

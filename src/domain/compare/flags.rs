@@ -81,7 +81,11 @@ impl<F: FlagKind> Default for Counts<F> {
 
 impl<F: FlagKind> Counts<F> {
     fn slot(&mut self, flag: F) -> &mut i64 {
-        let i = self.n.iter().position(|(f, _)| *f == flag).expect("every flag is in ALL");
+        let i = self
+            .n
+            .iter()
+            .position(|(f, _)| *f == flag)
+            .expect("every flag is in ALL");
         &mut self.n[i].1
     }
 
@@ -196,21 +200,37 @@ mod tests {
     #[test]
     fn counts_are_read_by_flag() {
         let mut c = Counts::<Flag>::default();
-        for f in [Flag::MissingB, Flag::Regressed, Flag::MissingB, Flag::Improved] {
+        for f in [
+            Flag::MissingB,
+            Flag::Regressed,
+            Flag::MissingB,
+            Flag::Improved,
+        ] {
             c.add(f);
         }
         assert_eq!(
-            (c.get(Flag::MissingB), c.get(Flag::Regressed), c.get(Flag::Improved)),
+            (
+                c.get(Flag::MissingB),
+                c.get(Flag::Regressed),
+                c.get(Flag::Improved)
+            ),
             (2, 1, 1)
         );
         assert_eq!((c.get(Flag::Unchanged), c.get(Flag::MissingA)), (0, 0));
         let listed: Vec<(Flag, i64)> = c.iter().collect();
-        assert_eq!(listed.len(), Flag::ALL.len(), "every flag listed, zeros too");
+        assert_eq!(
+            listed.len(),
+            Flag::ALL.len(),
+            "every flag listed, zeros too"
+        );
         assert_eq!(listed[0], (Flag::ALL[0], c.get(Flag::ALL[0])));
         let mut cost = Counts::<CostFlag>::default();
         cost.add(CostFlag::CostImproved);
         assert_eq!(
-            (cost.get(CostFlag::CostImproved), cost.get(CostFlag::CostRegressed)),
+            (
+                cost.get(CostFlag::CostImproved),
+                cost.get(CostFlag::CostRegressed)
+            ),
             (1, 0)
         );
     }

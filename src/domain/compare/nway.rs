@@ -42,7 +42,13 @@ pub fn compare_many(runs: Vec<(Run, RunCases)>, epsilon: f64, flag_filter: &[Fla
 
 /// Column `k`'s cell of a case: its score, and against the baseline's its delta and flag (none
 /// in the baseline's own column, nor where neither the baseline nor this run has the case).
-fn cell(k: usize, base: Option<&CaseAgg>, c: Option<&CaseAgg>, pass_threshold: f64, epsilon: f64) -> NWayCell {
+fn cell(
+    k: usize,
+    base: Option<&CaseAgg>,
+    c: Option<&CaseAgg>,
+    pass_threshold: f64,
+    epsilon: f64,
+) -> NWayCell {
     let base_score = base.and_then(CaseAgg::score);
     let score = c.and_then(CaseAgg::score);
     let delta = match (base_score, score) {

@@ -34,7 +34,10 @@ pub fn filter_and_sort(rows: &mut Vec<CompareCase>, flags: &[CaseFlag], sort: Ca
         CaseSort::Case => rows.sort_by(|x, y| x.case_id.cmp(&y.case_id)),
         CaseSort::DeltaDesc => rows.sort_by(|x, y| by_delta(x, y, true)),
         CaseSort::Cost => rows.sort_by(|x, y| {
-            y.cost_delta.partial_cmp(&x.cost_delta).unwrap_or(Ordering::Equal).then_with(|| x.case_id.cmp(&y.case_id))
+            y.cost_delta
+                .partial_cmp(&x.cost_delta)
+                .unwrap_or(Ordering::Equal)
+                .then_with(|| x.case_id.cmp(&y.case_id))
         }),
         CaseSort::Delta => rows.sort_by(|x, y| by_delta(x, y, false)),
     }
@@ -57,7 +60,13 @@ mod tests {
     use super::*;
     use crate::model::compare::{CostFlag, Flag};
 
-    fn case(id: &str, delta: Option<f64>, flag: Flag, cost_flag: CostFlag, cost_delta: f64) -> CompareCase {
+    fn case(
+        id: &str,
+        delta: Option<f64>,
+        flag: Flag,
+        cost_flag: CostFlag,
+        cost_delta: f64,
+    ) -> CompareCase {
         CompareCase {
             case_id: id.into(),
             case_label: id.into(),
@@ -83,10 +92,28 @@ mod tests {
     fn rows_sort_worst_first_and_filter_by_either_flag() {
         let rows = vec![
             case("a", Some(0.2), Flag::Improved, CostFlag::CostUnchanged, 0.0),
-            case("b", Some(-0.5), Flag::Regressed, CostFlag::CostRegressed, 0.3),
+            case(
+                "b",
+                Some(-0.5),
+                Flag::Regressed,
+                CostFlag::CostRegressed,
+                0.3,
+            ),
             case("c", None, Flag::MissingB, CostFlag::CostImproved, -0.1),
-            case("d", Some(-0.1), Flag::Regressed, CostFlag::CostUnchanged, 0.0),
-            case("e", Some(0.0), Flag::Unchanged, CostFlag::CostRegressed, 0.1),
+            case(
+                "d",
+                Some(-0.1),
+                Flag::Regressed,
+                CostFlag::CostUnchanged,
+                0.0,
+            ),
+            case(
+                "e",
+                Some(0.0),
+                Flag::Unchanged,
+                CostFlag::CostRegressed,
+                0.1,
+            ),
         ];
         let ids = |rows: &[CompareCase]| rows.iter().map(|r| r.case_id.clone()).collect::<Vec<_>>();
         let sorted = |flags: &[CaseFlag], sort| {
@@ -96,12 +123,28 @@ mod tests {
         };
         assert_eq!(sorted(&[], CaseSort::Delta), ["b", "d", "e", "a", "c"]);
         assert_eq!(sorted(&[], CaseSort::DeltaDesc), ["a", "e", "d", "b", "c"]);
-        assert_eq!(sorted(&[CaseFlag::Score(Flag::Regressed)], CaseSort::Delta), ["b", "d"]);
-        assert_eq!(sorted(&[CaseFlag::Cost(CostFlag::CostRegressed)], CaseSort::Cost), ["b", "e"]);
-        assert_eq!(sorted(&[], CaseSort::Case), ["a", "b", "c", "d", "e"]);
-        assert_eq!(sorted(&[], CaseSort::Cost), ["b", "e", "a", "d", "c"], "ties by id");
         assert_eq!(
-            sorted(&[CaseFlag::Score(Flag::MissingB), CaseFlag::Score(Flag::Improved)], CaseSort::Delta),
+            sorted(&[CaseFlag::Score(Flag::Regressed)], CaseSort::Delta),
+            ["b", "d"]
+        );
+        assert_eq!(
+            sorted(&[CaseFlag::Cost(CostFlag::CostRegressed)], CaseSort::Cost),
+            ["b", "e"]
+        );
+        assert_eq!(sorted(&[], CaseSort::Case), ["a", "b", "c", "d", "e"]);
+        assert_eq!(
+            sorted(&[], CaseSort::Cost),
+            ["b", "e", "a", "d", "c"],
+            "ties by id"
+        );
+        assert_eq!(
+            sorted(
+                &[
+                    CaseFlag::Score(Flag::MissingB),
+                    CaseFlag::Score(Flag::Improved)
+                ],
+                CaseSort::Delta
+            ),
             ["a", "c"],
             "any of several flags"
         );

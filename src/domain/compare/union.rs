@@ -70,7 +70,12 @@ mod tests {
     use crate::domain::ResultStatus::Ok;
 
     fn ids(list: &[&str]) -> Vec<CaseAgg> {
-        cases(list.iter().map(|id| row(id, 1, Ok, Some(1.0), 0.0)).collect()).cases
+        cases(
+            list.iter()
+                .map(|id| row(id, 1, Ok, Some(1.0), 0.0))
+                .collect(),
+        )
+        .cases
     }
 
     #[test]
@@ -94,7 +99,10 @@ mod tests {
         assert_eq!(u.len(), 6);
         let empty: &[CaseAgg] = &[];
         let two = CaseUnion::of(&[&a[..], empty]);
-        assert_eq!(two.rows().map(|r| r[0]).collect::<Vec<_>>(), [Some(0), Some(1), Some(2)]);
+        assert_eq!(
+            two.rows().map(|r| r[0]).collect::<Vec<_>>(),
+            [Some(0), Some(1), Some(2)]
+        );
         assert!(two.rows().all(|r| r[1].is_none()));
         let none = CaseUnion::of(&[empty, empty]);
         assert!(none.is_empty() && none.rows().next().is_none());

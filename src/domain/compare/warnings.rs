@@ -119,5 +119,4 @@ mod tests {
             "full runs of a bench that grew"
         );
     }
-
 }
