@@ -148,7 +148,10 @@ export default async function globalSetup() {
     const results = [];
     for (let i = 0; i < 30; i++) {
       const x = pick(i);
-      if (x) results.push({ case_id: `c${String(i).padStart(2, "0")}`, status: "ok", headline_score: x.score, output: x.output, cost_usd: x.cost });
+      if (x) results.push({
+        case_id: `c${String(i).padStart(2, "0")}`, status: "ok", headline_score: x.score, output: x.output, cost_usd: x.cost,
+        dimension_scores: { accuracy: x.score, tone: 0.5 },
+      });
     }
     await call("POST", `/api/runs/${r.id}/results`, { results });
     await call("POST", `/api/runs/${r.id}/complete`, {});

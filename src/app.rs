@@ -5,7 +5,9 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
+use crate::components::{ErrorView, LatestRuns, NotFoundView};
 use crate::domain::format;
+use crate::model::app_error::AppError;
 use crate::model::BenchOverview;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -79,12 +81,11 @@ pub struct HomeBench {
 
 /// Benches with their case count, latest run per channel and trend, for the home page.
 #[server]
-pub async fn list_benches() -> Result<Vec<HomeBench>, ServerFnError> {
+pub async fn list_benches() -> Result<Vec<HomeBench>, AppError> {
     let store = expect_context::<crate::server::store::Store>();
-    let err = |e: crate::server::store::StoreError| ServerFnError::new(e.to_string());
     let mut out = Vec::new();
-    let mut trends = store.bench_trends(30).await.map_err(err)?;
-    for overview in store.bench_overviews(None).await.map_err(err)? {
+    let mut trends = store.bench_trends(30).await?;
+    for overview in store.bench_overviews(None).await? {
         let points = trends.remove(&overview.bench.id).unwrap_or_default();
         let trend: Vec<f64> = points.iter().filter(|p| !p.sampled).filter_map(|p| p.mean_score).collect();
         let trend_svg = crate::server::charts::sparkline(
@@ -106,7 +107,7 @@ fn HomePage() -> impl IntoView {
         <h1>"Benches"</h1>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || benches.get().map(|r| match r {
-                Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                Err(e) => view! { <ErrorView error=e/> }.into_any(),
                 Ok(list) if list.is_empty() => view! {
                     <div class="empty" data-testid="empty-state">
                         <p>"No benches yet. Push a run over the JSON API (see the README), or fill a demo workspace with "
@@ -151,7 +152,7 @@ fn BenchRow(b: HomeBench) -> impl IntoView {
             <td class="num">{b.bench.case_count}</td>
             <td class="num">{b.run_count}</td>
             <td><div class="chart-box spark" data-testid="bench-trend" title=format!("mean scores, oldest first: {trend_label}") inner_html=trend_svg></div></td>
-            <td><crate::pages::runs::LatestRuns latest=b.latest.clone() score_max=sm/>
+            <td><LatestRuns latest=b.latest.clone() score_max=sm/>
                 {(!compare.is_empty()).then(|| view! {
                     <nav class="home-compare" aria-label=format!("Compare channels of {}", b.bench.name)>
                         {compare.into_iter().map(|(label, href)| view! { <a href=href>{label}</a> }).collect_view()}
@@ -163,10 +164,5 @@ fn BenchRow(b: HomeBench) -> impl IntoView {
 
 #[component]
 fn NotFound() -> impl IntoView {
-    crate::pages::respond_not_found();
-    view! {
-        <Title text="Not found · Assay"/>
-        <h1>"Not found"</h1>
-        <p>"There is nothing at this address. "<a href="/">"Back to the benches"</a></p>
-    }
+    view! { <NotFoundView title="Not found" message="There is nothing at this address." href="/" link="Back to the benches"/> }
 }

@@ -98,6 +98,70 @@ test.describe("compare page", () => {
     expect(errors).toEqual([]);
   });
 
+  test("a bad parameter is shown, named, never silently replaced by the default", async ({ page, request }) => {
+    const { a, b, c } = await cmpRuns(request);
+    for (const [query, field, message] of [
+      [`a=${a}&b=${b}&epsilon=abc`, "epsilon", "'abc' is not a number"],
+      [`a=${a}&b=${b}&epsilon=-1`, "epsilon", "must be a finite number ≥ 0"],
+      [`a=${a}&b=${b}&flag=worse`, "flag", "unknown flag 'worse'"],
+      [`runs=${a},${b},${c}&epsilon=1e400`, "epsilon", "must be a finite number ≥ 0, not inf"],
+    ]) {
+      // The API answers 422 naming the field; the page says the same, with the same status.
+      const api = query.startsWith("runs=") ? `/api/compare?${query}` : `/api/runs/${a}/compare/${b}?${query.split("&").slice(2).join("&")}`;
+      if (field === "epsilon") expect((await request.get(api)).status()).toBe(422);
+      const res = await page.goto(`/compare?${query}`);
+      expect(res.status()).toBe(422);
+      const problem = page.getByTestId("compare-problem");
+      await expect(problem).toContainText(`${field}: `);
+      await expect(problem).toContainText(message);
+      await expect(page.getByRole("heading", { name: "Cannot compare" })).toBeVisible();
+      await expect(page.getByTestId("compare-summary")).toHaveCount(0);
+    }
+    // A good epsilon is used, and kept in the links.
+    await page.goto(`/compare?a=${a}&b=${b}&epsilon=0.6`);
+    await expect(page.getByTestId("flag-unchanged")).toContainText("28");
+    await expect(page.getByTestId("export-json")).toHaveAttribute("href", `/api/runs/${a}/compare/${b}?epsilon=0.6`);
+  });
+
+  test("dimension deltas of the default basis are the runs' own means, and say so", async ({ page, request }) => {
+    const { a, b } = await cmpRuns(request);
+    const report = await (await request.get(`/api/runs/${a}/compare/${b}`)).json();
+    expect(report.aggregate.dimension_basis).toBe("runs");
+    expect(report.aggregate.dimension_deltas.map((d) => d.n)).toEqual([0, 0]);
+    await page.goto(`/compare?a=${a}&b=${b}`);
+    const dims = page.getByTestId("dimension-deltas");
+    await expect(dims.locator("svg.chart")).toHaveCount(1);
+    await expect(dims).not.toContainText("No dimension scored in both runs");
+    await expect(dims.getByTestId("dimension-basis")).toContainText("Each run's own mean");
+    await dims.getByText("values").click();
+    // accuracy: a 0.8 on 29 cases; b (10 × 0.3, 10 × 0.9, 9 × 0.8) / 29 = 0.662.
+    const accuracy = dims.locator("tr").filter({ hasText: "accuracy" });
+    await expect(accuracy).toContainText("0.800");
+    await expect(accuracy).toContainText("0.662");
+    await expect(accuracy).toContainText("−0.138");
+    await expect(accuracy).toContainText("29 / 29");
+  });
+
+  test("the word diffs read as each output, and a → b shows both sides", async ({ page, request }) => {
+    const { a, b } = await cmpRuns(request);
+    await page.goto(`/compare?a=${a}&b=${b}&flag=regressed&open=c03`);
+    const diff = page.getByTestId("case-diff");
+    await expect(diff).toBeVisible();
+    // Output b against the expected: b's own text, its insertions marked, what it lacks a gap.
+    const outB = page.getByTestId("diff-b").getByTestId("word-diff");
+    await expect(outB.locator("ins").first()).toContainText("denied");
+    await expect(outB).not.toContainText("approved");
+    await expect(outB.locator("del.gap").first()).toHaveAttribute("title", /approved/);
+    const reads = await outB.evaluate((el) => [...el.childNodes].filter((n) => !(n.matches && n.matches("del.gap"))).map((n) => n.textContent).join(""));
+    expect(reads).toBe("The refund for order 3 is denied <b>today</b>.");
+    // Output a equals the expected: nothing marked.
+    await expect(page.getByTestId("diff-a").locator("ins, del")).toHaveCount(0);
+    // a → b: both sides inline.
+    await expect(page.locator(".diff-ab del").first()).toContainText("approved");
+    await expect(page.locator(".diff-ab del.gap")).toHaveCount(0);
+    await expect(page.locator(".diff-ab ins").first()).toContainText("denied");
+  });
+
   test("runs picked on the run list open with the oldest as baseline", async ({ page, request }) => {
     const { a, b } = await cmpRuns(request);
     await page.goto(`/compare?pick=${b}&pick=${a}`);

@@ -66,6 +66,23 @@ test.describe("run list", () => {
     await expect(page.getByTestId("runs-empty")).toBeVisible();
   });
 
+  test("on a laptop the table fits the window, one line a run", async ({ page }) => {
+    for (const width of [1280, 1400, 1440]) {
+      await page.setViewportSize({ width, height: 900 });
+      await page.goto("/runs");
+      await expect(rows(page)).toHaveCount(50);
+      // Nothing scrolls sideways, and the last columns are on screen.
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      expect(overflow, `${width} px`).toBeLessThanOrEqual(0);
+      for (const name of ["Triggered", "Versions"]) {
+        const box = await page.getByTestId("runs-table").getByRole("columnheader", { name }).boundingBox();
+        expect(box.x + box.width, `${name} at ${width} px`).toBeLessThanOrEqual(width);
+      }
+      const heights = await rows(page).evaluateAll((rs) => rs.map((r) => r.getBoundingClientRect().height));
+      expect(Math.max(...heights), `row height at ${width} px`).toBeLessThanOrEqual(40);
+    }
+  });
+
   test("ticking two runs leads to their comparison", async ({ page }) => {
     await page.goto("/runs?bench=traces");
     await expect(page.locator("main[data-hydrated='true']")).toBeVisible();

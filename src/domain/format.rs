@@ -54,6 +54,15 @@ pub fn short_ts(s: &str) -> String {
     }
 }
 
+/// `11-22 19:34` (UTC): [`short_ts`] without the year, for dense tables (the full timestamp
+/// goes in a title).
+pub fn day_ts(s: &str) -> String {
+    match s.get(5..16) {
+        Some(tail) => tail.replacen('T', " ", 1),
+        None => s.to_string(),
+    }
+}
+
 /// A duration as people read it: `850 ms`, `12.4 s`, `3 m 05 s`, `2 h 03 m`.
 pub fn duration(ms: i64) -> String {
     if ms < 1000 {
@@ -102,6 +111,44 @@ pub fn usd(v: f64) -> String {
     }
 }
 
+/// A change with its sign (a real minus sign, like the rest of the dashboard); no sign on what
+/// rounds to zero.
+pub fn signed(v: f64, digits: usize) -> String {
+    let s = format!("{:.digits$}", v.abs());
+    if s.bytes().all(|b| b == b'0' || b == b'.') {
+        s
+    } else if v > 0.0 {
+        format!("+{s}")
+    } else {
+        format!("−{s}")
+    }
+}
+
+/// A p-value: four decimals, or scientific below 1e-4.
+pub fn p_value(p: f64) -> String {
+    if p < 1e-4 {
+        format!("{p:.1e}")
+    } else {
+        format!("{p:.4}")
+    }
+}
+
+/// Stored JSON as people read it: a JSON string as its text, anything else indented.
+pub fn json_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        v => serde_json::to_string_pretty(v).unwrap_or_default(),
+    }
+}
+
+/// The same on one line (a metadata value in a link): a string as its text, else compact JSON.
+pub fn json_inline(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        v => v.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,6 +160,8 @@ mod tests {
         assert_eq!(parse_ts("2024-02-29T12:00:00Z"), Some(1_709_208_000_000));
         assert_eq!(parse_ts("yesterday"), None);
         assert_eq!(short_ts("2026-11-22T19:34:00.123Z"), "2026-11-22 19:34");
+        assert_eq!(day_ts("2026-11-22T19:34:00.123Z"), "11-22 19:34");
+        assert_eq!(day_ts("soon"), "soon");
     }
 
     #[test]
@@ -136,6 +185,23 @@ mod tests {
             assert_eq!(ms_to_ts(ms), ts);
         }
         assert_eq!(ms_to_ts(0), "1970-01-01T00:00:00.000Z");
+    }
+
+    #[test]
+    fn signed_numbers_use_a_real_minus_and_no_signed_zero() {
+        assert_eq!(signed(-0.142857, 3), "−0.143");
+        assert_eq!(signed(0.25, 2), "+0.25");
+        assert_eq!(signed(-0.0001, 3), "0.000");
+        assert_eq!((p_value(0.001953125), p_value(1.3e-23)), ("0.0020".to_string(), "1.3e-23".to_string()));
+    }
+
+    #[test]
+    fn stored_json_reads_as_text() {
+        let v = serde_json::json!({"question": "<b>why</b>"});
+        assert_eq!(json_text(&v), "{\n  \"question\": \"<b>why</b>\"\n}");
+        assert_eq!(json_inline(&v), "{\"question\":\"<b>why</b>\"}");
+        assert_eq!(json_text(&serde_json::json!("plain")), "plain");
+        assert_eq!(json_inline(&serde_json::json!(3)), "3");
     }
 
     #[test]

@@ -4,6 +4,7 @@ pub mod aggregate;
 pub mod compare;
 pub mod format;
 pub mod line_diff;
+pub mod paging;
 
 use serde::{Deserialize, Serialize};
 

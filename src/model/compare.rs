@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 use super::Run;
 use crate::domain::{ResultStatus, Verdict};
 
+pub use super::diff::{CaseDiff, DiffOp, DiffSegment, WordDiff};
+
 /// A case's score flag, in the seed's spellings.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -58,11 +60,59 @@ pub enum CostFlag {
 }
 
 impl CostFlag {
+    /// Every cost flag, in the order the page lists them.
+    pub const ALL: [CostFlag; 3] = [CostFlag::CostRegressed, CostFlag::CostImproved, CostFlag::CostUnchanged];
+
+    pub fn parse(s: &str) -> Option<CostFlag> {
+        Self::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             CostFlag::CostRegressed => "cost_regressed",
             CostFlag::CostImproved => "cost_improved",
             CostFlag::CostUnchanged => "cost_unchanged",
+        }
+    }
+}
+
+/// What a case row can be filtered by: its score flag or its cost flag.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Hash)]
+pub enum CaseFlag {
+    Score(Flag),
+    Cost(CostFlag),
+}
+
+impl CaseFlag {
+    /// Every flag a pairwise comparison counts, in the order the page lists them: regressions
+    /// first.
+    pub const ALL: [CaseFlag; 8] = [
+        CaseFlag::Score(Flag::Regressed),
+        CaseFlag::Score(Flag::Improved),
+        CaseFlag::Score(Flag::Unchanged),
+        CaseFlag::Score(Flag::MissingA),
+        CaseFlag::Score(Flag::MissingB),
+        CaseFlag::Cost(CostFlag::CostRegressed),
+        CaseFlag::Cost(CostFlag::CostImproved),
+        CaseFlag::Cost(CostFlag::CostUnchanged),
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseFlag::Score(f) => f.as_str(),
+            CaseFlag::Cost(f) => f.as_str(),
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CaseFlag> {
+        Flag::parse(s).map(CaseFlag::Score).or_else(|| CostFlag::parse(s).map(CaseFlag::Cost))
+    }
+
+    /// The case carries this flag.
+    pub fn matches(self, c: &CompareCase) -> bool {
+        match self {
+            CaseFlag::Score(f) => c.flag == f,
+            CaseFlag::Cost(f) => c.cost_flag == f,
         }
     }
 }
@@ -137,6 +187,28 @@ pub struct CompareAggregate {
     pub dimension_deltas: Vec<DimensionDelta>,
     pub transitions: VerdictTransitions,
     pub significance: Significance,
+}
+
+impl CompareAggregate {
+    /// Cases carrying `flag`.
+    pub fn count(&self, flag: CaseFlag) -> i64 {
+        match flag {
+            CaseFlag::Score(Flag::Improved) => self.n_improved,
+            CaseFlag::Score(Flag::Regressed) => self.n_regressed,
+            CaseFlag::Score(Flag::Unchanged) => self.n_unchanged,
+            CaseFlag::Score(Flag::MissingA) => self.n_missing_a,
+            CaseFlag::Score(Flag::MissingB) => self.n_missing_b,
+            CaseFlag::Cost(CostFlag::CostRegressed) => self.n_cost_regressed,
+            CaseFlag::Cost(CostFlag::CostImproved) => self.n_cost_improved,
+            CaseFlag::Cost(CostFlag::CostUnchanged) => self.n_cost_unchanged,
+        }
+    }
+
+    /// `dimension_deltas` pair cases (the `cases` basis) rather than compare the runs' own
+    /// means (`runs`).
+    pub fn dimensions_paired(&self) -> bool {
+        self.dimension_basis == "cases"
+    }
 }
 
 /// One dimension's mean in each run (see `CompareAggregate::dimension_basis`).
@@ -310,6 +382,19 @@ pub struct NWayRunSummary {
     pub n_missing_b: i64,
 }
 
+impl NWayRunSummary {
+    /// Cases of this column carrying `flag` against the baseline.
+    pub fn count(&self, flag: Flag) -> i64 {
+        match flag {
+            Flag::Improved => self.n_improved,
+            Flag::Regressed => self.n_regressed,
+            Flag::Unchanged => self.n_unchanged,
+            Flag::MissingA => self.n_missing_a,
+            Flag::MissingB => self.n_missing_b,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NWayRow {
@@ -339,49 +424,4 @@ pub struct NWayWarning {
     pub run_id: i64,
     pub code: String,
     pub message: String,
-}
-
-/// An inline word diff for the compare page.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Default)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct WordDiff {
-    /// Consecutive segments; `equal` + `delete` spell the old text, `equal` + `insert` the new.
-    pub segments: Vec<DiffSegment>,
-    /// A side was over the size cap: no diff was computed (`segments` is empty).
-    pub too_large: bool,
-    /// The time limit was reached: the diff is valid but may be coarser than the minimal one.
-    pub timed_out: bool,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct DiffSegment {
-    pub op: DiffOp,
-    pub text: String,
-}
-
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum DiffOp {
-    Equal,
-    Insert,
-    Delete,
-}
-
-/// One case's texts in a comparison with their word diffs, for the page's inline diff
-/// (computed when a row is expanded). Outputs are the lowest epoch's; JSON outputs that are not
-/// a string are shown as JSON text.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct CaseDiff {
-    pub case_id: String,
-    /// The case's expected output (from run a's bench, else run b's).
-    pub expected: Option<String>,
-    pub output_a: Option<String>,
-    pub output_b: Option<String>,
-    /// Word diffs; null when a side is missing.
-    pub expected_vs_a: Option<WordDiff>,
-    pub expected_vs_b: Option<WordDiff>,
-    pub a_vs_b: Option<WordDiff>,
 }

@@ -6,7 +6,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub mod app_error;
 pub mod compare;
+pub mod compare_query;
+pub mod diff;
 pub mod query;
 pub mod views;
 

@@ -7,7 +7,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 
+use crate::components::{ErrorView, LatestRuns, NotFoundView, PageLink, Pager, RunStatusBadge, SampledTag, ScoreCell, VersionLink};
 use crate::domain::format;
+use crate::model::app_error::AppError;
 use crate::model::query::{urlencode, version_href};
 use crate::model::views::{CaseListPage, TrendPoint};
 use crate::model::{Bench, Channel, ChannelLatest, Run};
@@ -55,18 +57,15 @@ pub fn version_marks(points: &[TrendPoint]) -> Vec<(i64, String)> {
 }
 
 #[server]
-pub async fn get_bench_view(name: String) -> Result<Option<BenchView>, ServerFnError> {
+pub async fn get_bench_view(name: String) -> Result<BenchView, AppError> {
     use crate::server::charts::{trend, Ink, Mark, Series};
     let store = expect_context::<crate::server::store::Store>();
-    let err = |e: crate::server::store::StoreError| ServerFnError::new(e.to_string());
-    let Some(bench) = store.find_bench(&name).await.map_err(err)? else {
-        return Ok(None);
-    };
-    let overview = store.bench_overviews(Some(&name)).await.map_err(err)?.into_iter().next();
+    let bench = store.find_bench(&name).await?.ok_or_else(|| AppError::NotFound(format!("no bench '{name}'")))?;
+    let overview = store.bench_overviews(Some(&name)).await?.into_iter().next();
     let (run_count, latest) = overview.map(|o| (o.run_count, o.latest)).unwrap_or_default();
-    let workflow_channels = store.script_channels("workflow", &bench.workflow).await.map_err(err)?;
-    let judge_channels = store.script_channels("judge", &bench.judge).await.map_err(err)?;
-    let points = store.bench_trend(bench.id, 300).await.map_err(err)?;
+    let workflow_channels = store.script_channels("workflow", &bench.workflow).await?;
+    let judge_channels = store.script_channels("judge", &bench.judge).await?;
+    let points = store.bench_trend(bench.id, 300).await?;
     let mut channels: Vec<String> = points.iter().map(|p| p.channel.clone()).collect();
     channels.sort();
     channels.dedup();
@@ -111,23 +110,18 @@ pub async fn get_bench_view(name: String) -> Result<Option<BenchView>, ServerFnE
         .collect();
     let recent = store
         .list_runs(&crate::model::query::RunsQuery { bench: Some(name.clone()), limit: Some(15), ..Default::default() })
-        .await
-        .map_err(err)?
+        .await?
         .runs;
-    Ok(Some(BenchView { bench, run_count, latest, latest_completed, workflow_channels, judge_channels, trends, recent }))
+    Ok(BenchView { bench, run_count, latest, latest_completed, workflow_channels, judge_channels, trends, recent })
 }
 
 #[server]
-pub async fn list_bench_cases(name: String, tag: Option<String>, after: Option<String>) -> Result<CaseListPage, ServerFnError> {
+pub async fn list_bench_cases(name: String, tag: Option<String>, after: Option<String>) -> Result<CaseListPage, AppError> {
     let store = expect_context::<crate::server::store::Store>();
-    let err = |e: crate::server::store::StoreError| ServerFnError::new(e.to_string());
-    let Some(bench) = store.find_bench(&name).await.map_err(err)? else {
+    let Some(bench) = store.find_bench(&name).await? else {
         return Ok(CaseListPage::default());
     };
-    store
-        .list_cases(bench.id, tag.as_deref().filter(|t| !t.is_empty()), after.as_deref(), CASE_PAGE)
-        .await
-        .map_err(err)
+    Ok(store.list_cases(bench.id, tag.as_deref().filter(|t| !t.is_empty()), after.as_deref(), CASE_PAGE).await?)
 }
 
 #[component]
@@ -138,21 +132,11 @@ pub fn BenchPage() -> impl IntoView {
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading bench…"</p> }>
             {move || view_res.get().map(|r| match r {
-                Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
-                Ok(None) => view! { <NoBench/> }.into_any(),
-                Ok(Some(v)) => view! { <BenchBody v=v/> }.into_any(),
+                Err(AppError::NotFound(_)) => view! { <NotFoundView title="Bench not found" message="There is no such bench." href="/" link="All benches"/> }.into_any(),
+                Err(e) => view! { <ErrorView error=e/> }.into_any(),
+                Ok(v) => view! { <BenchBody v=v/> }.into_any(),
             })}
         </Transition>
-    }
-}
-
-#[component]
-fn NoBench() -> impl IntoView {
-    super::respond_not_found();
-    view! {
-        <Title text="Bench not found · Assay"/>
-        <h1>"Bench not found"</h1>
-        <p>"There is no such bench. "<a href="/">"All benches"</a></p>
     }
 }
 
@@ -197,7 +181,7 @@ fn BenchBody(v: BenchView) -> impl IntoView {
         })}
         <section aria-label="Latest runs per channel" class="panel">
             <h2>"Latest run per channel"</h2>
-            <crate::pages::runs::LatestRuns latest=v.latest.clone() score_max=sm/>
+            <LatestRuns latest=v.latest.clone() score_max=sm/>
         </section>
         <section aria-label="Trends" class="panel">
             <h2>"Trend per channel"</h2>
@@ -215,12 +199,12 @@ fn BenchBody(v: BenchView) -> impl IntoView {
                 <thead><tr><th>"Run"</th><th>"Channel"</th><th>"Status"</th><th>"Workflow"</th><th>"Judge"</th><th class="num">"Mean"</th><th class="num">"Pass rate"</th><th class="num">"Cost"</th><th>"When"</th></tr></thead>
                 <tbody>{v.recent.clone().into_iter().map(|r| view! {
                     <tr>
-                        <td><a href=format!("/runs/{}", r.id)>{format!("#{}", r.id)}</a>{(r.mode != "full").then(|| view! { <span class="tag">"sampled"</span> })}</td>
+                        <td><a href=format!("/runs/{}", r.id)>{format!("#{}", r.id)}</a><SampledTag sampled={r.mode != "full"}/></td>
                         <td>{r.channel.clone()}</td>
-                        <td><span class=format!("badge run-{}", r.status)>{r.status.clone()}</span></td>
-                        <td><a href=version_href("workflow", &r.workflow_script_name, r.workflow_version_number)>{format!("v{}", r.workflow_version_number)}</a></td>
-                        <td><a href=version_href("judge", &r.judge_script_name, r.judge_version_number)>{format!("v{}", r.judge_version_number)}</a></td>
-                        <td class="num">{format::score(r.mean_headline_score, r.score_max)}</td>
+                        <td><RunStatusBadge status=r.status.clone()/></td>
+                        <td><VersionLink kind="workflow" name=r.workflow_script_name.clone() number=r.workflow_version_number short=true/></td>
+                        <td><VersionLink kind="judge" name=r.judge_script_name.clone() number=r.judge_version_number short=true/></td>
+                        <ScoreCell score=r.mean_headline_score score_max=r.score_max/>
                         <td class="num">{format::percent(r.pass_rate)}</td>
                         <td class="num">{format::usd(r.total_cost_usd)}</td>
                         <td class="when">{format::short_ts(&r.triggered_at)}</td>
@@ -245,9 +229,9 @@ fn TrendBox(t: ChannelTrend, score_max: f64) -> impl IntoView {
                     <thead><tr><th>"Run"</th><th>"When"</th><th class="num">"Mean"</th><th class="num">"Pass rate"</th><th>"Versions"</th></tr></thead>
                     <tbody>{t.points.into_iter().rev().map(|p| view! {
                         <tr>
-                            <td><a href=format!("/runs/{}", p.run_id)>{format!("#{}", p.run_id)}</a>{p.sampled.then(|| view! { <span class="tag">"sampled"</span> })}</td>
+                            <td><a href=format!("/runs/{}", p.run_id)>{format!("#{}", p.run_id)}</a><SampledTag sampled=p.sampled/></td>
                             <td>{format::short_ts(&crate::domain::format::ms_to_ts(p.triggered_at_ms))}</td>
-                            <td class="num">{format::score(p.mean_score, score_max)}</td>
+                            <ScoreCell score=p.mean_score score_max=score_max/>
                             <td class="num">{format::percent(p.pass_rate)}</td>
                             <td>{format!("wf v{} · judge v{}", p.workflow_version, p.judge_version)}</td>
                         </tr>
@@ -299,7 +283,7 @@ fn CasesPanel(bench: String) -> impl IntoView {
             <h2>"Cases"</h2>
             <Transition fallback=|| view! { <p class="muted">"Loading cases…"</p> }>
                 {move || page.get().map(|r| match r {
-                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <ErrorView error=e/> }.into_any(),
                     Ok(p) => {
                         let (tag, after) = key.get();
                         let base = base.clone();
@@ -310,9 +294,10 @@ fn CasesPanel(bench: String) -> impl IntoView {
                         let next = p.next_after.clone().map(|a| {
                             let mut h = tag_href(tag.as_deref());
                             h.truncate(h.len() - "#cases".len());
-                            format!("{h}{}after={}#cases", if h.contains('?') { "&" } else { "?" }, urlencode(&a))
+                            let href = format!("{h}{}after={}#cases", if h.contains('?') { "&" } else { "?" }, urlencode(&a));
+                            PageLink::new(href, "Next »").testid("cases-next")
                         });
-                        let first = after.is_some().then(|| tag_href(tag.as_deref()));
+                        let first = after.is_some().then(|| PageLink::new(tag_href(tag.as_deref()), "« First"));
                         view! {
                             <nav class="tags" aria-label="Filter cases by tag">
                                 <a href=tag_href(None) aria-current=tag.is_none().then_some("page")>"all"</a>
@@ -328,10 +313,7 @@ fn CasesPanel(bench: String) -> impl IntoView {
                                         <td>{c.tags.iter().map(|t| view! { <span class="tag">{t.clone()}</span> }).collect_view()}</td></tr>
                                 }).collect_view()}</tbody>
                             </table>
-                            <nav class="pager" aria-label="Case pages">
-                                {first.map(|h| view! { <a href=h>"« First"</a> })}
-                                {next.map(|h| view! { <a href=h rel="next" data-testid="cases-next">"Next »"</a> })}
-                            </nav>
+                            <Pager label="Case pages" prev=first next=next/>
                         }.into_any()
                     }
                 })}

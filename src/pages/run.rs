@@ -7,8 +7,10 @@ use leptos_router::components::{Form, A};
 use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 
+use crate::components::{ErrorView, NotFoundView, PageLink, Pager, RunStatusBadge, ScoreCell, StatusBadge, StatusBar, StatusLegend, VerdictBadge, VersionLink};
 use crate::domain::format;
-use crate::model::query::{urlencode, version_href, ResultsQuery};
+use crate::model::app_error::AppError;
+use crate::model::query::{urlencode, ResultsQuery};
 use crate::model::{ResultPage, ResultSummary, Run, RunStats};
 
 /// A run with what its page shows around it.
@@ -24,22 +26,17 @@ pub struct RunView {
 }
 
 #[server]
-pub async fn get_run_view(id: i64) -> Result<Option<RunView>, ServerFnError> {
+pub async fn get_run_view(id: i64) -> Result<RunView, AppError> {
     let store = expect_context::<crate::server::store::Store>();
-    let run = match store.get_run(id).await {
-        Ok(run) => run,
-        Err(e) if e.is_not_found() => return Ok(None),
-        Err(e) => return Err(ServerFnError::new(e.to_string())),
-    };
-    let err = |e: crate::server::store::StoreError| ServerFnError::new(e.to_string());
-    let stats = store.run_stats(id).await.map_err(err)?;
-    let previous_on_channel = store.previous_on_channel(id).await.map_err(err)?;
-    let bench = store.bench_overviews(Some(&run.bench_name)).await.map_err(err)?;
+    let run = store.get_run(id).await?;
+    let stats = store.run_stats(id).await?;
+    let previous_on_channel = store.previous_on_channel(id).await?;
+    let bench = store.bench_overviews(Some(&run.bench_name)).await?;
     let other_channels = bench
         .first()
         .map(|b| b.latest.iter().filter(|l| l.channel != run.channel).map(|l| (l.channel.clone(), l.run_id)).collect())
         .unwrap_or_default();
-    Ok(Some(RunView { run, stats, previous_on_channel, other_channels, now_ms: crate::server::time::now_ms() }))
+    Ok(RunView { run, stats, previous_on_channel, other_channels, now_ms: crate::server::time::now_ms() })
 }
 
 /// Score histogram buckets on the run page.
@@ -54,11 +51,10 @@ pub struct RunCharts {
 }
 
 #[server]
-pub async fn get_run_charts(id: i64) -> Result<RunCharts, ServerFnError> {
+pub async fn get_run_charts(id: i64) -> Result<RunCharts, AppError> {
     use crate::server::charts;
     let store = expect_context::<crate::server::store::Store>();
-    let err = |e: crate::server::store::StoreError| ServerFnError::new(e.to_string());
-    let run = store.get_run(id).await.map_err(err)?;
+    let run = store.get_run(id).await?;
     let finished = !matches!(run.status.as_str(), "running" | "pending");
     let sm = run.score_max;
     let dims: Vec<(String, f64)> = run.dimension_scores.clone().into_iter().collect();
@@ -68,19 +64,19 @@ pub async fn get_run_charts(id: i64) -> Result<RunCharts, ServerFnError> {
         let h = 30 + 26 * dims.len() as u32;
         Some(
             store.figure(id, "dims", finished, || async {
-                Ok::<_, ServerFnError>(charts::bars("Mean score per dimension", &dims, (0.0, sm), (520, h)))
+                Ok::<_, AppError>(charts::bars("Mean score per dimension", &dims, (0.0, sm), (520, h)))
             })
             .await?,
         )
     };
-    let histogram = store.run_histogram(id).await.map_err(err)?;
+    let histogram = store.run_histogram(id).await?;
     let histogram_svg = if histogram.iter().all(|n| *n == 0) {
         None
     } else {
         let hist = histogram.clone();
         Some(
             store.figure(id, "hist", finished, || async move {
-                Ok::<_, ServerFnError>(charts::histogram("Distribution of headline scores", &hist, sm, (520, 200)))
+                Ok::<_, AppError>(charts::histogram("Distribution of headline scores", &hist, sm, (520, 200)))
             })
             .await?,
         )
@@ -89,10 +85,10 @@ pub async fn get_run_charts(id: i64) -> Result<RunCharts, ServerFnError> {
 }
 
 #[server]
-pub async fn list_run_results(id: i64, filter: ResultsQuery) -> Result<ResultPage, ServerFnError> {
+pub async fn list_run_results(id: i64, filter: ResultsQuery) -> Result<ResultPage, AppError> {
     let store = expect_context::<crate::server::store::Store>();
     let q = ResultsQuery { limit: Some(100), ..filter };
-    store.list_results(id, &q).await.map_err(|e| ServerFnError::new(e.to_string()))
+    Ok(store.list_results(id, &q).await?)
 }
 
 #[component]
@@ -102,27 +98,17 @@ pub fn RunPage() -> impl IntoView {
     let view_res = Resource::new(move || id.get(), |id| async move {
         match id {
             Some(id) => get_run_view(id).await,
-            None => Ok(None),
+            None => Err(AppError::NotFound("a run id is a number".into())),
         }
     });
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading run…"</p> }>
             {move || view_res.get().map(|r| match r {
-                Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
-                Ok(None) => view! { <NoRun/> }.into_any(),
-                Ok(Some(v)) => view! { <RunBody v=v/> }.into_any(),
+                Err(AppError::NotFound(_)) => view! { <NotFoundView title="Run not found" message="There is no such run." href="/runs" link="All runs"/> }.into_any(),
+                Err(e) => view! { <ErrorView error=e/> }.into_any(),
+                Ok(v) => view! { <RunBody v=v/> }.into_any(),
             })}
         </Transition>
-    }
-}
-
-#[component]
-fn NoRun() -> impl IntoView {
-    super::respond_not_found();
-    view! {
-        <Title text="Run not found · Assay"/>
-        <h1>"Run not found"</h1>
-        <p>"There is no such run. "<a href="/runs">"All runs"</a></p>
     }
 }
 
@@ -130,12 +116,10 @@ fn NoRun() -> impl IntoView {
 fn RunBody(v: RunView) -> impl IntoView {
     let RunView { run, stats, previous_on_channel, other_channels, now_ms } = v;
     let duration = super::runs::run_duration(&run, now_ms);
-    let judge_href = version_href("judge", &run.judge_script_name, run.judge_version_number);
-    let workflow_href = version_href("workflow", &run.workflow_script_name, run.workflow_version_number);
     let meta: Vec<(String, String)> = run
         .metadata
         .as_object()
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))).collect())
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), format::json_inline(v))).collect())
         .unwrap_or_default();
     let sm = run.score_max;
     let id = run.id;
@@ -146,10 +130,10 @@ fn RunBody(v: RunView) -> impl IntoView {
         <header class="run-head" data-testid="run-header">
             <h1>{format!("Run #{}", run.id)}" "<span class="muted"><a href=format!("/benches/{}", urlencode(&run.bench_name))>{run.bench_name.clone()}</a>{format!(" · {}", run.channel)}</span></h1>
             <div class="facts">
-                <span class=format!("badge run-{}", run.status)>{run.status.clone()}</span>
+                <RunStatusBadge status=run.status.clone()/>
                 {stale.then(|| view! { <span class="badge stale">"stale"</span> })}
-                <span>"workflow "<a href=workflow_href>{format!("{} v{}", run.workflow_script_name, run.workflow_version_number)}</a></span>
-                <span>"judge "<a href=judge_href data-testid="judge-link">{format!("{} v{}", run.judge_script_name, run.judge_version_number)}</a></span>
+                <span>"workflow "<VersionLink kind="workflow" name=run.workflow_script_name.clone() number=run.workflow_version_number/></span>
+                <span>"judge "<VersionLink kind="judge" name=run.judge_script_name.clone() number=run.judge_version_number testid="judge-link"/></span>
                 <span>{format!("{} by {}", format::short_ts(&run.triggered_at), run.triggered_by.clone().unwrap_or_else(|| "—".into()))}</span>
                 <span>{duration}</span>
                 {run.model.clone().map(|m| view! { <span>{format!("model {m}")}{run.temperature.map(|t| format!(" · t={t}"))}</span> })}
@@ -167,7 +151,7 @@ fn RunBody(v: RunView) -> impl IntoView {
                 {other_channels.into_iter().map(|(c, r)| view! { <a href=format!("/compare?a={r}&b={id}")>{format!("vs latest on {c} (#{r})")}</a> }).collect_view()}
             </nav>
         </header>
-        <div class="breakdown-row"><super::runs::StatusBar run=run.clone()/><super::runs::StatusLegend run=run.clone()/></div>
+        <div class="breakdown-row"><StatusBar run=run.clone()/><StatusLegend run=run.clone()/></div>
         <section class="cards" aria-label="Stats" data-testid="run-stats">
             <Card label="Mean score" value=format::score(stats.avg_score, sm)/>
             <Card label="Pass rate" value=format::percent(stats.pass_rate)/>
@@ -194,7 +178,7 @@ fn RunChartsSection(id: i64, score_max: f64, dims: Vec<(String, f64)>) -> impl I
     view! {
         <Transition fallback=|| ()>
             {move || charts.get().map(|r| match r {
-                Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                Err(e) => view! { <ErrorView error=e/> }.into_any(),
                 Ok(c) => {
                     let dims = dims.clone();
                     let width = sm / c.histogram.len().max(1) as f64;
@@ -303,7 +287,7 @@ fn ResultsSection(id: i64, score_max: f64) -> impl IntoView {
                 </tr></thead>
                 <Transition fallback=|| view! { <tbody><tr><td colspan="8" class="muted">"Loading…"</td></tr></tbody> }>
                     {move || page.get().map(|r| match r {
-                        Err(e) => view! { <tbody><tr><td colspan="8" class="error">{e.to_string()}</td></tr></tbody> }.into_any(),
+                        Err(e) => view! { <tbody><tr><td colspan="8" class="error" role="alert">{e.message()}</td></tr></tbody> }.into_any(),
                         Ok(p) => {
                             let rows = p.results;
                             let empty = rows.is_empty();
@@ -318,38 +302,34 @@ fn ResultsSection(id: i64, score_max: f64) -> impl IntoView {
                 </Transition>
             </table>
             <Transition fallback=|| ()>
-                {move || page.get().and_then(|r| r.ok()).map(|p| {
-                    let f = filter.get();
-                    let next = p.next_cursor.map(|c| {
-                        let mut g = f.clone();
-                        g.cursor = Some(c);
-                        format!("/runs/{id}?{}", g.to_query(true))
-                    });
-                    let first = f.cursor.is_some().then(|| format!("/runs/{id}?{}", f.to_query(false)));
-                    view! {
-                        <nav class="pager" aria-label="Result pages">
-                            {first.map(|h| view! { <a href=h>"« First"</a> })}
-                            {next.map(|h| view! { <a href=h rel="next">"Next »"</a> })}
-                        </nav>
-                    }
-                })}
+                {move || page.get().and_then(|r| r.ok()).map(|p| view! { <ResultsPager id=id filter=filter.get() next_cursor=p.next_cursor/> })}
             </Transition>
         </section>
     }
+}
+
+/// Keyset pages of the results: back to the first, on to the next.
+#[component]
+fn ResultsPager(id: i64, filter: ResultsQuery, next_cursor: Option<String>) -> impl IntoView {
+    let next = next_cursor.map(|c| {
+        let g = ResultsQuery { cursor: Some(c), ..filter.clone() };
+        PageLink::new(format!("/runs/{id}?{}", g.to_query(true)), "Next »")
+    });
+    let first = filter.cursor.is_some().then(|| PageLink::new(format!("/runs/{id}?{}", filter.to_query(false)), "« First"));
+    view! { <Pager label="Result pages" prev=first next=next/> }
 }
 
 #[component]
 fn ResultRow(r: ResultSummary, run_id: i64, score_max: f64) -> impl IntoView {
     let href = super::case::case_href(run_id, &r.case_id, r.epoch);
     let label = r.case_name.clone().unwrap_or_else(|| r.case_id.clone());
-    let verdict = r.verdict.clone().unwrap_or_else(|| "—".into());
     view! {
         <tr data-testid="result-row">
             <td><a href=href title=r.case_id.clone()>{label}</a>
                 {(r.epoch > 1).then(|| view! { <span class="tag">{format!("epoch {}", r.epoch)}</span> })}</td>
-            <td><span class=format!("st st-{}", r.status)>{r.status.clone()}</span></td>
-            <td><span class=format!("verdict v-{verdict}")>{verdict.clone()}</span></td>
-            <td class="num">{format::score(r.headline_score, score_max)}</td>
+            <td><StatusBadge status=r.status.clone()/></td>
+            <td><VerdictBadge verdict=r.verdict.clone()/></td>
+            <ScoreCell score=r.headline_score score_max=score_max/>
             <td class="num">{r.duration_ms.map(format::duration).unwrap_or_else(|| "—".into())}</td>
             <td class="num">{format::usd(r.cost_usd)}</td>
             <td class="num">{r.tokens_used}</td>

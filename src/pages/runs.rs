@@ -6,8 +6,10 @@ use leptos_router::components::{Form, A};
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
+use crate::components::{ErrorView, PageLink, Pager, RunStatusBadge, SampledTag, ScoreCell, StatusBar, VersionLink};
 use crate::domain::format;
-use crate::model::query::{version_href, RunsQuery};
+use crate::model::app_error::AppError;
+use crate::model::query::RunsQuery;
 use crate::model::{Run, RunPage};
 
 /// Runs `running` with no result for this long are marked stale.
@@ -22,10 +24,10 @@ pub struct RunsPageData {
 
 // JSON in: the filter holds a list of metadata pairs, which form encoding cannot carry.
 #[server(input = leptos::server_fn::codec::Json)]
-pub async fn list_runs_page(filter: RunsQuery) -> Result<RunsPageData, ServerFnError> {
+pub async fn list_runs_page(filter: RunsQuery) -> Result<RunsPageData, AppError> {
     let store = expect_context::<crate::server::store::Store>();
     let q = RunsQuery { limit: Some(50), ..filter };
-    let page = store.list_runs(&q).await.map_err(|e| ServerFnError::new(e.to_string()))?;
+    let page = store.list_runs(&q).await?;
     Ok(RunsPageData { page, now_ms: crate::server::time::now_ms() })
 }
 
@@ -64,7 +66,7 @@ pub fn RunsPage() -> impl IntoView {
         </Form>
         <Transition fallback=|| view! { <p class="muted">"Loading runs…"</p> }>
             {move || data.get().map(|r| match r {
-                Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                Err(e) => view! { <ErrorView error=e/> }.into_any(),
                 Ok(d) => view! { <RunsTable data=d filter=filter.get()/> }.into_any(),
             })}
         </Transition>
@@ -78,11 +80,10 @@ fn RunsTable(data: RunsPageData, filter: RunsQuery) -> impl IntoView {
         return view! { <p class="empty" data-testid="runs-empty">"No runs match these filters."</p> }.into_any();
     }
     let next = page.next_cursor.clone().map(|c| {
-        let mut f = filter.clone();
-        f.cursor = Some(c);
-        format!("/runs?{}", f.to_query(true))
+        let f = RunsQuery { cursor: Some(c), ..filter.clone() };
+        PageLink::new(format!("/runs?{}", f.to_query(true)), "Older »")
     });
-    let first = filter.cursor.is_some().then(|| format!("/runs?{}", filter.to_query(false)));
+    let first = filter.cursor.is_some().then(|| PageLink::new(format!("/runs?{}", filter.to_query(false)), "« Newest"));
     // Picking runs is a plain GET form to /compare (`pick=` repeated), so it works before
     // hydration too; the compare page orders the picks, oldest as the baseline.
     view! {
@@ -91,7 +92,7 @@ fn RunsTable(data: RunsPageData, filter: RunsQuery) -> impl IntoView {
             <span class="muted">"Tick two runs (or up to eight) to compare them."</span>
             <button type="submit" data-testid="compare-picked">"Compare selected"</button>
         </div>
-        <table class="grid" data-testid="runs-table">
+        <table class="grid runs" data-testid="runs-table">
             <thead><tr>
                 <th><span class="sr-only">"Pick"</span></th>
                 <th>"Run"</th><th>"Bench"</th><th>"Channel"</th><th>"Status"</th><th>"Results"</th>
@@ -104,25 +105,9 @@ fn RunsTable(data: RunsPageData, filter: RunsQuery) -> impl IntoView {
             </tbody>
         </table>
         </Form>
-        <nav class="pager" aria-label="Pages">
-            {first.map(|href| view! { <a href=href>"« Newest"</a> })}
-            {next.map(|href| view! { <a href=href rel="next">"Older »"</a> })}
-        </nav>
+        <Pager label="Pages" prev=first next=next/>
     }
     .into_any()
-}
-
-/// Segments of the status-breakdown bar, in a fixed order, with missing cases last.
-fn breakdown(run: &Run) -> Vec<(&'static str, i64)> {
-    let mut out: Vec<(&'static str, i64)> = crate::domain::ResultStatus::ALL
-        .iter()
-        .map(|s| (s.as_str(), run.status_breakdown.get(s.as_str()).copied().unwrap_or(0)))
-        .filter(|(_, n)| *n > 0)
-        .collect();
-    if run.missing > 0 {
-        out.push(("missing", run.missing));
-    }
-    out
 }
 
 /// How long a run took, or has taken so far while it is pending or running.
@@ -143,79 +128,32 @@ pub fn is_stale(run: &Run, now_ms: i64) -> bool {
     run.status == "running" && last.is_some_and(|t| now_ms - t > STALE_MS)
 }
 
-/// A bench's latest run on each channel: status, mean score, pass rate, cost, when.
-#[component]
-pub fn LatestRuns(latest: Vec<crate::model::ChannelLatest>, score_max: f64) -> impl IntoView {
-    view! {
-        <ul class="latest">{latest.into_iter().map(|l| view! {
-            <li data-testid="latest-run">
-                <span class="channel">{l.channel.clone()}</span>
-                <a href=format!("/runs/{}", l.run_id)>{format!("#{}", l.run_id)}</a>
-                <span class=format!("badge run-{}", l.status)>{l.status.clone()}</span>
-                <span title="mean score">{format::score(l.mean_headline_score, score_max)}</span>
-                <span title="pass rate">{format::percent(l.pass_rate)}</span>
-                <span title="cost">{format::usd(l.total_cost_usd)}</span>
-                <span class="muted">{format::short_ts(&l.triggered_at)}</span>
-            </li>
-        }).collect_view()}</ul>
-    }
-}
-
-/// The status-breakdown bar of a run: one segment per status, missing cases last.
-#[component]
-pub fn StatusBar(run: Run) -> impl IntoView {
-    let parts = breakdown(&run);
-    let total: i64 = parts.iter().map(|(_, n)| n).sum::<i64>().max(1);
-    let summary = parts.iter().map(|(s, n)| format!("{s} {n}")).collect::<Vec<_>>().join(", ");
-    let segments = parts
-        .into_iter()
-        .map(|(s, n)| {
-            let pct = n as f64 * 100.0 / total as f64;
-            view! { <span class=format!("seg st-{s}") style=format!("width:{pct:.2}%") title=format!("{s}: {n}")></span> }
-        })
-        .collect_view();
-    view! { <div class="bar" role="img" aria-label=summary.clone() title=summary>{segments}</div> }
-}
-
-/// The status breakdown as a legend: each status with its count.
-#[component]
-pub fn StatusLegend(run: Run) -> impl IntoView {
-    view! {
-        <ul class="legend" data-testid="status-breakdown">{breakdown(&run).into_iter().map(|(s, n)| view! {
-            <li><span class=format!("swatch seg st-{s}")></span>{format!("{s} {n}")}</li>
-        }).collect_view()}</ul>
-    }
-}
-
 #[component]
 fn RunRow(run: Run, now_ms: i64) -> impl IntoView {
     let duration = run_duration(&run, now_ms);
     let stale = is_stale(&run, now_ms);
-    let judge_href = version_href("judge", &run.judge_script_name, run.judge_version_number);
-    let workflow_href = version_href("workflow", &run.workflow_script_name, run.workflow_version_number);
     view! {
         <tr data-testid="run-row">
             <td><input type="checkbox" name="pick" value=run.id.to_string() aria-label=format!("pick run #{}", run.id)/></td>
-            <td><a href=format!("/runs/{}", run.id)>{format!("#{}", run.id)}</a>
-                {(run.mode == "sampled").then(|| view! { <span class="tag" title="a random sample of the bench">"sampled"</span> })}</td>
+            <td><a href=format!("/runs/{}", run.id)>{format!("#{}", run.id)}</a><SampledTag sampled={run.mode == "sampled"}/></td>
             <td>{run.bench_name.clone()}</td>
             <td>{run.channel.clone()}</td>
             <td>
-                <span class=format!("badge run-{}", run.status)>{run.status.clone()}</span>
+                <RunStatusBadge status=run.status.clone()/>
                 {stale.then(|| view! { <span class="badge stale" title="running, but no result for over 30 minutes">"stale"</span> })}
             </td>
             <td><StatusBar run=run.clone()/></td>
-            <td class="num">{format::score(run.mean_headline_score, run.score_max)}</td>
+            <ScoreCell score=run.mean_headline_score score_max=run.score_max/>
             <td class="num">{format!("{} / {}", run.ok_cases, run.total_cases)}</td>
             <td class="num">{format::percent(run.pass_rate)}</td>
             <td class="num">{format::usd(run.total_cost_usd)}</td>
             <td class="num">{run.cache_hit_cases}</td>
             <td class="num">{duration}</td>
-            <td><span class="when">{format::short_ts(&run.triggered_at)}</span>
-                <span class="muted who">{run.triggered_by.clone().unwrap_or_default()}</span></td>
-            <td><a href=workflow_href title="workflow version">{format!("{} v{}", run.workflow_script_name, run.workflow_version_number)}</a>
-                " · "
-                <a href=judge_href title="judge version" data-testid="judge-link">{format!("{} v{}", run.judge_script_name, run.judge_version_number)}</a></td>
+            <td><span class="when" title=format::short_ts(&run.triggered_at)>{format::day_ts(&run.triggered_at)}</span>
+                <span class="muted who" title=run.triggered_by.clone()>{run.triggered_by.clone().unwrap_or_default()}</span></td>
+            // The bench names the scripts; the versions are what changes from run to run.
+            <td class="versions">"wf "<VersionLink kind="workflow" name=run.workflow_script_name.clone() number=run.workflow_version_number short=true/>
+                " · judge "<VersionLink kind="judge" name=run.judge_script_name.clone() number=run.judge_version_number short=true testid="judge-link"/></td>
         </tr>
     }
 }

@@ -1,6 +1,7 @@
 //! Everything that runs only on the server: storage, the JSON API, auth and the HTTP app.
 
 pub mod api;
+pub mod app_error;
 pub mod auth;
 pub mod charts;
 pub mod config;

@@ -11,11 +11,12 @@ use utoipa_axum::routes;
 
 use super::extract::query_pairs;
 use super::parse_id;
+use crate::model::compare_query::{CompareQuery, CompareUrl, ExportFormat};
 use crate::model::{CompareReport, ErrorBody, NWayReport};
 use crate::server::auth::CanRead;
 use super::error::{ApiError, ApiResult};
 use crate::server::state::AppState;
-use crate::server::store::compare::{parse_flags, CompareOptions};
+use crate::server::store::compare::CompareOptions;
 
 /// The `/api` routes.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -42,48 +43,17 @@ fn last<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-fn epsilon(pairs: &[(String, String)]) -> ApiResult<Option<f64>> {
-    last(pairs, "epsilon")
-        .map(|v| {
-            v.trim()
-                .parse::<f64>()
-                .map_err(|_| ApiError::invalid("epsilon", format!("'{v}' is not a number")))
-        })
-        .transpose()
+/// The route's query, parsed where the compare page's is (`model::compare_query`).
+fn query(url: CompareUrl, pairs: &[(String, String)]) -> ApiResult<CompareQuery> {
+    CompareQuery::parse(url, pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .map_err(|e| ApiError::invalid(e.field, e.message))
 }
 
-/// `epsilon` and `case_dimensions` (forced on by `always_dimensions`).
-fn options(pairs: &[(String, String)], always_dimensions: bool) -> ApiResult<CompareOptions> {
-    let case_dimensions = match last(pairs, "case_dimensions") {
-        None | Some("false") | Some("0") => always_dimensions,
-        Some("true") | Some("1") => true,
-        Some(other) => {
-            return Err(ApiError::invalid(
-                "case_dimensions",
-                format!("'{other}' is not true or false"),
-            ))
-        }
-    };
-    Ok(CompareOptions {
-        epsilon: epsilon(pairs)?,
-        case_dimensions,
-    })
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Format {
-    Json,
-    Csv,
-}
-
-fn format(pairs: &[(String, String)]) -> ApiResult<Format> {
-    match last(pairs, "format") {
-        None | Some("json") => Ok(Format::Json),
-        Some("csv") => Ok(Format::Csv),
-        Some(other) => Err(ApiError::invalid(
-            "format",
-            format!("unknown format '{other}': use json or csv"),
-        )),
+/// `epsilon` and `case_dimensions` (always on for the CSV export).
+fn options(q: &CompareQuery) -> CompareOptions {
+    CompareOptions {
+        epsilon: q.epsilon,
+        case_dimensions: q.case_dimensions.unwrap_or(false) || q.format == ExportFormat::Csv,
     }
 }
 
@@ -102,16 +72,14 @@ async fn compare_runs(
     Path((a, b)): Path<(String, String)>,
     RawQuery(q): RawQuery,
 ) -> ApiResult<Response> {
-    let pairs = pairs(q)?;
-    let fmt = format(&pairs)?;
-    let opts = options(&pairs, fmt == Format::Csv)?;
+    let q = query(CompareUrl::PairApi, &pairs(q)?)?;
     let report = s
         .store
-        .compare_shared(parse_id("run", &a)?, parse_id("run", &b)?, opts)
+        .compare_shared(parse_id("run", &a)?, parse_id("run", &b)?, options(&q))
         .await?;
-    Ok(match fmt {
-        Format::Json => Json(&*report).into_response(),
-        Format::Csv => {
+    Ok(match q.format {
+        ExportFormat::Json => Json(&*report).into_response(),
+        ExportFormat::Csv => {
             let name = format!(
                 "attachment; filename=\"compare-{}-{}.csv\"",
                 report.run_a_id, report.run_b_id
@@ -139,9 +107,8 @@ async fn seed_compare(
     Path((a, b)): Path<(String, String)>,
     RawQuery(q): RawQuery,
 ) -> ApiResult<Response> {
-    let pairs = pairs(q)?;
-    let opts = options(&pairs, false)?;
-    let report = s.store.compare_shared(parse_id("run", &a)?, parse_id("run", &b)?, opts).await?;
+    let q = query(CompareUrl::SeedApi, &pairs(q)?)?;
+    let report = s.store.compare_shared(parse_id("run", &a)?, parse_id("run", &b)?, options(&q)).await?;
     Ok(Json(&*report).into_response())
 }
 
@@ -157,23 +124,14 @@ async fn compare_many(
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<NWayReport>> {
     let pairs = pairs(q)?;
-    let runs = last(&pairs, "runs")
-        .ok_or_else(|| ApiError::invalid("runs", "name 2 to 8 runs: ?runs=1,2"))?;
-    let ids = runs
-        .split(',')
-        .map(|v| {
-            v.trim()
-                .parse::<i64>()
-                .map_err(|_| ApiError::invalid("runs", format!("'{v}' is not a run id")))
-        })
-        .collect::<ApiResult<Vec<i64>>>()?;
-    let flags = last(&pairs, "flag")
-        .map(parse_flags)
-        .transpose()?
-        .unwrap_or_default();
-    Ok(Json(
-        s.store.compare_many(&ids, epsilon(&pairs)?, &flags).await?,
-    ))
+    if last(&pairs, "runs").is_none() {
+        return Err(ApiError::invalid("runs", "name 2 to 8 runs: ?runs=1,2"));
+    }
+    let q = query(CompareUrl::NWayApi, &pairs)?;
+    let flags = q
+        .score_flags()
+        .map_err(|e| ApiError::invalid(e.field, e.message))?;
+    Ok(Json(s.store.compare_many(&q.runs, q.epsilon, &flags).await?))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,16 @@
+//! Shared UI, written once and used by every page: the pager, the status bar and its legend,
+//! score cells and status badges, stored text, error and not-found views, a bench's latest runs.
+
+pub mod cells;
+pub mod errors;
+pub mod latest_runs;
+pub mod pager;
+pub mod status_bar;
+pub mod stored_text;
+
+pub use cells::{RunStatusBadge, SampledTag, ScoreCell, StatusBadge, VerdictBadge, VersionLink};
+pub use errors::{respond_not_found, respond_status, ErrorView, NotFoundView};
+pub use latest_runs::LatestRuns;
+pub use pager::{PageLink, Pager};
+pub use status_bar::{StatusBar, StatusLegend};
+pub use stored_text::StoredText;
