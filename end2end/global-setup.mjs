@@ -166,5 +166,20 @@ export default async function globalSetup() {
     return { score: 0.8, output: good(i), cost: 0.012 };
   });
   await cmpRun("staging", (i) => ({ score: i === 5 ? 0.1 : 0.8, output: good(i), cost: 0.01 }));
+  // --- analysis.spec.mjs: bench "flaky", 4 cases. Three production runs on one workflow
+  // version, where f1 passes, fails, passes (flaky); then canary (another workflow version)
+  // regresses f1 and f2 and improves f4.
+  await call("PUT", "/api/benches/flaky", { workflow: "support-bot", judge: "rubric" });
+  await call("PUT", "/api/benches/flaky/cases", { cases: ["f1", "f2", "f3", "f4"].map((id) => ({ id, name: `Flaky case ${id}` })) });
+  const flakyRun = async (channel, scores) => {
+    const r = await call("POST", "/api/runs", { bench: "flaky", channel, triggered_by: "e2e" });
+    const results = Object.entries(scores).map(([case_id, headline_score]) => ({ case_id, status: "ok", headline_score }));
+    await call("POST", `/api/runs/${r.id}/results`, { results });
+    await call("POST", `/api/runs/${r.id}/complete`, {});
+  };
+  await flakyRun("production", { f1: 0.9, f2: 0.9, f3: 0.9, f4: 0.2 });
+  await flakyRun("production", { f1: 0.2, f2: 0.9, f3: 0.9, f4: 0.2 });
+  await flakyRun("production", { f1: 0.9, f2: 0.9, f3: 0.9, f4: 0.2 });
+  await flakyRun("canary", { f1: 0.2, f2: 0.2, f3: 0.9, f4: 0.9 });
   process.env.ASSAY_E2E_TOKEN = token;
 }

@@ -27,6 +27,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/runs/{id}/stats"),
     ("get", "/api/runs/{a}/compare/{b}"),
     ("get", "/api/compare"),
+    ("get", "/api/benches/{bench}/flaky"),
+    ("get", "/api/benches/{bench}/compare"),
     ("post", "/api/runs/{id}/complete"),
     ("post", "/api/runs/{id}/fail"),
     ("post", "/api/runs/{id}/cancel"),
@@ -56,7 +58,7 @@ async fn openapi_document_lists_every_route_and_every_listed_route_is_served() {
     // Schemas of the wire types are in the document.
     for schema in [
         "Run", "ResultDetail", "ResultInput", "ErrorBody", "TriggerRun", "RunStats", "ResultStatus", "CompareReport",
-        "CompareCase", "Significance", "NWayReport",
+        "CompareCase", "Significance", "NWayReport", "FlakyReport", "FlakyCase", "FlakyInCompare",
     ] {
         assert!(doc["components"]["schemas"].get(schema).is_some(), "schema {schema}");
     }

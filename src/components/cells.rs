@@ -31,6 +31,15 @@ pub fn VerdictBadge(verdict: Option<String>, #[prop(optional)] testid: Option<&'
     view! { <span class=format!("verdict v-{v}") data-testid=testid>{v.clone()}</span> }
 }
 
+/// Marks a case whose verdict flips where its workflow, judge and inputs did not.
+#[component]
+pub fn FlakyBadge() -> impl IntoView {
+    view! {
+        <span class="badge flaky" data-testid="flaky-badge"
+            title="flaky: its verdict changed across epochs or recent runs with the same workflow version, judge version and inputs">"flaky"</span>
+    }
+}
+
 /// Marks a run that ran a sample of its bench.
 #[component]
 pub fn SampledTag(sampled: bool) -> impl IntoView {

@@ -8,7 +8,7 @@ pub mod pager;
 pub mod status_bar;
 pub mod stored_text;
 
-pub use cells::{RunStatusBadge, SampledTag, ScoreCell, StatusBadge, VerdictBadge, VersionLink};
+pub use cells::{FlakyBadge, RunStatusBadge, SampledTag, ScoreCell, StatusBadge, VerdictBadge, VersionLink};
 pub use errors::{respond_not_found, respond_status, ErrorView, NotFoundView};
 pub use latest_runs::LatestRuns;
 pub use pager::{PageLink, Pager};

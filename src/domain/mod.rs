@@ -2,6 +2,7 @@
 
 pub mod aggregate;
 pub mod compare;
+pub mod flaky;
 pub mod format;
 pub mod line_diff;
 pub mod paging;

@@ -141,6 +141,10 @@ pub struct CompareReport {
     /// The two runs as `GET /api/runs/{id}` answers them (bench, channel, versions, status …).
     pub run_a: Run,
     pub run_b: Run,
+    /// How many of the regressions and improvements are cases known to be flaky on run b's
+    /// bench (its last 20 completed runs); null where not looked up.
+    #[serde(default)]
+    pub flaky: Option<crate::model::flaky::FlakyInCompare>,
 }
 
 /// The seed's `CompareAggregate` plus Assay's additions.
@@ -286,6 +290,31 @@ pub struct Significance {
     pub mcnemar_p: Option<f64>,
     pub pass_to_fail: i64,
     pub fail_to_pass: i64,
+    /// Sample standard deviation of the paired deltas; null with fewer than 2 pairs.
+    #[serde(default)]
+    pub delta_sd: Option<f64>,
+    /// The smallest mean delta these pairs detect at 80% power, α = 0.05 two-sided:
+    /// (z₀.₉₇₅ + z₀.₈) · delta_sd / √n_pairs. A smaller true change would usually go unseen.
+    #[serde(default)]
+    pub min_detectable_delta: Option<f64>,
+    /// The smallest pass-rate change McNemar's test detects at 80% power and α = 0.05, given
+    /// how many of the pass/fail pairs flipped; null without flips.
+    #[serde(default)]
+    pub min_detectable_pass_rate_delta: Option<f64>,
+    /// `?target_delta=` as asked, and the pairs needed to detect a mean delta that size with
+    /// this spread (80% power, α = 0.05); null when not asked.
+    #[serde(default)]
+    pub target_delta: Option<f64>,
+    #[serde(default)]
+    pub cases_needed: Option<i64>,
+}
+
+impl Significance {
+    /// Fill `target_delta` and `cases_needed` for a delta the reader asked about.
+    pub fn with_target(&mut self, target: Option<f64>) {
+        self.target_delta = target;
+        self.cases_needed = target.and_then(|t| crate::domain::compare::stats::cases_needed(self.delta_sd, t));
+    }
 }
 
 /// One case of the union.

@@ -26,8 +26,8 @@ pub enum CompareUrl {
 impl CompareUrl {
     fn reads(self, key: &str) -> bool {
         let keys: &[&str] = match self {
-            CompareUrl::Page => &["a", "b", "runs", "pick", "flag", "sort", "page", "epsilon", "open"],
-            CompareUrl::PairApi => &["epsilon", "format", "case_dimensions"],
+            CompareUrl::Page => &["a", "b", "runs", "pick", "flag", "sort", "page", "epsilon", "open", "target_delta", "bench", "x", "y"],
+            CompareUrl::PairApi => &["epsilon", "format", "case_dimensions", "target_delta"],
             CompareUrl::SeedApi => &["epsilon", "case_dimensions"],
             CompareUrl::NWayApi => &["runs", "flag", "epsilon"],
         };
@@ -114,6 +114,19 @@ pub struct CompareQuery {
     pub open: Option<String>,
     pub format: ExportFormat,
     pub case_dimensions: Option<bool>,
+    /// A mean delta the reader wants to be able to detect: the report says how many cases that needs.
+    pub target_delta: Option<f64>,
+    /// The living channel link: the latest completed full run of channel `x` of `bench` as the
+    /// baseline against that of channel `y`, resolved when the page is opened.
+    pub channels: Option<ChannelPair>,
+}
+
+/// `bench`, `x` and `y` of a living channel link.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChannelPair {
+    pub bench: String,
+    pub x: String,
+    pub y: String,
 }
 
 impl Default for CompareQuery {
@@ -129,6 +142,8 @@ impl Default for CompareQuery {
             open: None,
             format: ExportFormat::Json,
             case_dimensions: None,
+            target_delta: None,
+            channels: None,
         }
     }
 }
@@ -203,6 +218,19 @@ impl CompareQuery {
         q.epsilon = get("epsilon")
             .map(|v| v.trim().parse::<f64>().map_err(|_| QueryError::new("epsilon", format!("'{v}' is not a number"))))
             .transpose()?;
+        q.target_delta = get("target_delta")
+            .map(|v| match v.trim().parse::<f64>() {
+                Ok(t) if t.is_finite() && t > 0.0 => Ok(t),
+                _ => Err(QueryError::new("target_delta", format!("'{v}' is not a positive number"))),
+            })
+            .transpose()?;
+        q.channels = match (get("bench"), get("x"), get("y")) {
+            (None, None, None) => None,
+            (Some(bench), Some(x), Some(y)) => Some(ChannelPair { bench: bench.to_string(), x: x.to_string(), y: y.to_string() }),
+            (None, _, _) => return Err(QueryError::new("bench", "a channel link names the bench: ?bench=B&x=canary&y=staging".to_string())),
+            (_, None, _) => return Err(QueryError::new("x", "name the baseline channel: ?bench=B&x=canary&y=staging".to_string())),
+            (_, _, None) => return Err(QueryError::new("y", "name the channel to compare: ?bench=B&x=canary&y=staging".to_string())),
+        };
         q.page = get("page").and_then(|v| v.parse::<usize>().ok()).filter(|n| *n >= 1).unwrap_or(1);
         q.open = get("open").map(str::to_string);
         if url == CompareUrl::Page {
@@ -259,7 +287,9 @@ impl CompareQuery {
         let mut p = self.clone();
         f(&mut p);
         let mut q: Vec<String> = Vec::new();
-        if p.is_nway() {
+        if let Some(c) = &p.channels {
+            q.push(format!("bench={}&x={}&y={}", urlencode(&c.bench), urlencode(&c.x), urlencode(&c.y)));
+        } else if p.is_nway() {
             q.push(format!("runs={}", p.runs.iter().map(|r| r.to_string()).collect::<Vec<_>>().join(",")));
         } else {
             q.extend(p.a.map(|a| format!("a={a}")));
@@ -277,6 +307,7 @@ impl CompareQuery {
             q.push(format!("page={}", p.page));
         }
         q.extend(p.open.as_ref().map(|o| format!("open={}", urlencode(o))));
+        q.extend(p.target_delta.map(|t| format!("target_delta={t}")));
         format!("/compare?{}", q.join("&"))
     }
 

@@ -10,6 +10,7 @@ pub mod app_error;
 pub mod compare;
 pub mod compare_query;
 pub mod diff;
+pub mod flaky;
 pub mod query;
 pub mod views;
 

@@ -171,13 +171,22 @@ fn BenchBody(v: BenchView) -> impl IntoView {
                 <span>{format!("pass at ≥ {} of {}", b.pass_threshold, b.score_max)}</span>
             </div>
         </header>
-        {(!pairs.is_empty()).then(|| view! {
-            <nav class="compare-links" aria-label="Compare channels" data-testid="channel-compare">
-                <span class="muted">"Compare latest completed runs:"</span>
-                {pairs.into_iter().map(|((ca, a), (cb, bb))| view! {
-                    <a href=format!("/compare?a={a}&b={bb}")>{format!("{ca} vs {cb}")}</a>
-                }).collect_view()}
-            </nav>
+        {(!pairs.is_empty()).then(|| {
+            let channels: Vec<String> = v.latest_completed.iter().map(|c| c.0.clone()).collect();
+            let link = |x: &str, y: &str| format!("/compare?bench={}&x={}&y={}", urlencode(&b.name), urlencode(x), urlencode(y));
+            view! {
+                <nav class="compare-links" aria-label="Compare channels" data-testid="channel-compare">
+                    <span class="muted" title="each link resolves the latest completed full run of both channels when opened">"Compare channels (latest completed full runs):"</span>
+                    {pairs.into_iter().map(|((ca, _), (cb, _))| view! { <a href=link(&ca, &cb)>{format!("{ca} vs {cb}")}</a> }).collect_view()}
+                    <form method="GET" action="/compare" class="inline" data-testid="channel-pick">
+                        <input type="hidden" name="bench" value=b.name.clone()/>
+                        <select name="x" aria-label="baseline channel">{channels.iter().enumerate().map(|(i, c)| view! { <option value=c.clone() selected=(i == 0)>{c.clone()}</option> }).collect_view()}</select>
+                        " vs "
+                        <select name="y" aria-label="compared channel">{channels.iter().enumerate().map(|(i, c)| view! { <option value=c.clone() selected=(i == 1)>{c.clone()}</option> }).collect_view()}</select>
+                        <button type="submit">"Compare"</button>
+                    </form>
+                </nav>
+            }
         })}
         <section aria-label="Latest runs per channel" class="panel">
             <h2>"Latest run per channel"</h2>

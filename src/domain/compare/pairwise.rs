@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use super::flags::{cost_flag, score_flag, Counts};
-use super::stats::{bootstrap_seed, mcnemar_exact, mean_interval};
+use super::stats::{bootstrap_seed, mcnemar_exact, mcnemar_min_detectable, mean_interval, min_detectable_delta, sample_sd};
 use super::union::CaseUnion;
 use super::{warnings, CaseAgg, RunCases, COST_EPSILON, COST_REGRESSION_SHARE};
 use crate::domain::Verdict;
@@ -42,6 +42,7 @@ pub fn compare(
         warnings: warnings(&run_a, &run_b),
         run_a,
         run_b,
+        flaky: None,
     }
 }
 
@@ -285,6 +286,9 @@ fn significance(
     let interval = mean_interval(deltas, seed);
     let pass_to_fail = transitions.get(Some(Verdict::Pass), Some(Verdict::Fail));
     let fail_to_pass = transitions.get(Some(Verdict::Fail), Some(Verdict::Pass));
+    let (pass, fail) = (Some(Verdict::Pass), Some(Verdict::Fail));
+    let verdict_pairs = transitions.get(pass, pass) + transitions.get(fail, fail) + pass_to_fail + fail_to_pass;
+    let delta_sd = sample_sd(deltas);
     Significance {
         method: interval.method.to_string(),
         confidence: 0.95,
@@ -300,6 +304,11 @@ fn significance(
         mcnemar_p: mcnemar_exact(pass_to_fail as u64, fail_to_pass as u64),
         pass_to_fail,
         fail_to_pass,
+        delta_sd,
+        min_detectable_delta: min_detectable_delta(delta_sd, deltas.len()),
+        min_detectable_pass_rate_delta: mcnemar_min_detectable((pass_to_fail + fail_to_pass) as u64, verdict_pairs as u64),
+        target_delta: None,
+        cases_needed: None,
     }
 }
 

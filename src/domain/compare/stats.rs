@@ -1,10 +1,13 @@
 //! The statistics of a comparison: a seeded xoshiro256++ stream, the paired bootstrap (or
-//! normal) interval of the mean score delta, and McNemar's exact test on verdict flips.
+//! normal) interval of the mean score delta, McNemar's exact test on verdict flips, and the
+//! power of both (the smallest effect this many cases could detect, the cases an effect needs).
 
 use super::{BOOTSTRAP_MAX_PAIRS, RESAMPLES};
 
-/// z for a two-sided 95% normal interval.
+/// z for a two-sided 95% normal interval (z₀.₉₇₅).
 const Z_95: f64 = 1.959_963_984_540_054;
+/// z₀.₈: 80% power.
+const Z_80: f64 = 0.841_621_233_572_914_3;
 
 /// SplitMix64's output function: a bijection on u64 that mixes every bit.
 fn mix64(mut z: u64) -> u64 {
@@ -153,6 +156,64 @@ pub fn mcnemar_exact(b: u64, c: u64) -> Option<f64> {
     Some((ln2 + log_sum_exp(&terms)).exp().min(1.0))
 }
 
+/// The sample standard deviation of `deltas`; None with fewer than 2.
+pub fn sample_sd(deltas: &[f64]) -> Option<f64> {
+    let n = deltas.len();
+    if n < 2 {
+        return None;
+    }
+    let mean = deltas.iter().sum::<f64>() / n as f64;
+    let var = deltas.iter().map(|d| (d - mean) * (d - mean)).sum::<f64>() / (n - 1) as f64;
+    Some(var.sqrt())
+}
+
+/// The smallest mean paired delta `n` pairs with this spread detect at 80% power and
+/// α = 0.05 two-sided (normal approximation): (z₀.₉₇₅ + z₀.₈) · sd / √n. None with fewer than
+/// 2 pairs.
+pub fn min_detectable_delta(sd: Option<f64>, n: usize) -> Option<f64> {
+    let sd = sd?;
+    (n >= 2).then(|| (Z_95 + Z_80) * sd / (n as f64).sqrt())
+}
+
+/// The pairs needed to detect a mean delta of `target` at 80% power and α = 0.05 when the
+/// deltas spread as `sd`: ⌈((z₀.₉₇₅ + z₀.₈) · sd / target)²⌉, at least 2. None without a
+/// spread or for a target that is not a positive number; 2 when the deltas do not vary.
+pub fn cases_needed(sd: Option<f64>, target: f64) -> Option<i64> {
+    let sd = sd?;
+    if !(target.is_finite() && target > 0.0) {
+        return None;
+    }
+    let n = ((Z_95 + Z_80) * sd / target).powi(2).ceil();
+    Some(if n.is_finite() { (n as i64).max(2) } else { i64::MAX })
+}
+
+/// The smallest pass-rate difference McNemar's test detects at 80% power and α = 0.05 among
+/// `n` pass/fail pairs of which `discordant` flipped (Connor 1987: n = (z₀.₉₇₅√ψ + z₀.₈√(ψ − δ²))² / δ²,
+/// ψ the discordant share, solved for δ). None without pairs, without flips, or when even δ = ψ
+/// (every flip one way) would not be detected.
+pub fn mcnemar_min_detectable(discordant: u64, n: u64) -> Option<f64> {
+    if n == 0 || discordant == 0 {
+        return None;
+    }
+    let psi = discordant as f64 / n as f64;
+    let root_n = (n as f64).sqrt();
+    // Increasing in δ on (0, ψ]: δ√n grows, √(ψ − δ²) shrinks.
+    let gap = |d: f64| d * root_n - Z_95 * psi.sqrt() - Z_80 * (psi - d * d).max(0.0).sqrt();
+    if gap(psi) < 0.0 {
+        return None;
+    }
+    let (mut lo, mut hi) = (0.0, psi);
+    for _ in 0..100 {
+        let mid = (lo + hi) / 2.0;
+        if gap(mid) < 0.0 {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Some(hi)
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
@@ -262,5 +323,44 @@ mod tests {
             "bootstrap",
             "10,000 pairs still bootstrap"
         );
+    }
+
+    #[test]
+    fn power_matches_textbook_values() {
+        // The "2.8 standard errors" rule: (1.95996 + 0.84162) · 1 / √100.
+        let d = min_detectable_delta(Some(1.0), 100).unwrap();
+        assert!((d - 0.280_158_5).abs() < 1e-6, "{d}");
+        assert_eq!(min_detectable_delta(Some(1.0), 1), None);
+        assert_eq!(min_detectable_delta(None, 100), None);
+        // Effect size d = 0.5 at 80% power, α = 0.05: 31.4 pairs by the normal formula → 32;
+        // d = 0.2 → 196.2 → 197 (Cohen's tables give 199 with the t correction).
+        assert_eq!(cases_needed(Some(1.0), 0.5), Some(32));
+        assert_eq!(cases_needed(Some(1.0), 0.2), Some(197));
+        assert_eq!(cases_needed(Some(0.0), 0.1), Some(2), "no spread: any delta shows");
+        assert_eq!(cases_needed(Some(1.0), 0.0), None);
+        assert_eq!(cases_needed(Some(1.0), -0.1), None);
+        assert_eq!(cases_needed(None, 0.1), None);
+        // Round trip: the detectable delta of the needed n is at most the target.
+        let n = cases_needed(Some(0.3), 0.05).unwrap();
+        assert!(min_detectable_delta(Some(0.3), n as usize).unwrap() <= 0.05);
+        assert!(min_detectable_delta(Some(0.3), n as usize - 1).unwrap() > 0.05);
+        // Sample sd with n − 1: of 1, 2, 3, 4 it is √(5/3).
+        assert!((sample_sd(&[1.0, 2.0, 3.0, 4.0]).unwrap() - (5.0f64 / 3.0).sqrt()).abs() < 1e-12);
+        assert_eq!(sample_sd(&[1.0]), None);
+    }
+
+    #[test]
+    fn mcnemar_power_inverts_connors_sample_size() {
+        // Connor (1987): ψ = 0.2, δ = 0.1 needs (1.96·√0.2 + 0.8416·√0.19)² / 0.01 = 154.6 → 155 pairs.
+        let n: f64 = (1.959_964 * 0.2f64.sqrt() + 0.841_621 * 0.19f64.sqrt()).powi(2) / 0.01;
+        assert!((n - 154.6).abs() < 0.05, "{n}");
+        // So 155 pairs with 31 flips (ψ = 0.2) detect a little under 0.1; 154 a little over.
+        let at = |n: u64| mcnemar_min_detectable((n as f64 * 0.2).round() as u64, n).unwrap();
+        let d155 = mcnemar_min_detectable(31, 155).unwrap();
+        assert!(d155 < 0.1 && d155 > 0.099, "{d155}");
+        assert!(at(1000) < d155, "more pairs, smaller effects");
+        assert_eq!(mcnemar_min_detectable(0, 100), None, "no flips: no discordance to test");
+        assert_eq!(mcnemar_min_detectable(1, 1), None, "one pair can never reach p < 0.05");
+        assert_eq!(mcnemar_min_detectable(3, 0), None);
     }
 }

@@ -72,6 +72,10 @@ fn CaseHeader(v: CaseView) -> impl IntoView {
                 <span>{format::usd(r.cost_usd)}</span>
                 {r.cache_hit.then(|| view! { <span class="tag">"cache hit"</span> })}
                 {v.frozen.then(|| view! { <span class="tag">"frozen"</span> })}
+                {v.flaky.clone().map(|f| view! {
+                    <crate::components::FlakyBadge/>
+                    <span class="muted" data-testid="flaky-facts">{format!("{} flips over {} runs, passes {:.0}%", f.flips, f.runs, f.pass_rate * 100.0)}</span>
+                })}
                 {v.tags.iter().map(|t| view! { <span class="tag">{t.clone()}</span> }).collect_view()}
             </div>
             {(v.epochs.len() > 1).then(|| view! {
@@ -162,11 +166,27 @@ fn History(v: CaseView) -> impl IntoView {
                 <div class="chart-box spark" inner_html=v.history_svg.clone()></div>
                 <span class="muted">{format!("latest {} runs of {}", v.history.len(), v.run.bench_name)}</span>
             </div>
+            <VerdictStrip history=v.history.clone() case_id=v.result.case_id.clone() current=run_id/>
             <table class="grid compact" data-testid="case-history">
                 <thead><tr><th>"Run"</th><th>"Channel"</th><th>"When"</th><th>"Status"</th><th>"Verdict"</th><th class="num">"Score"</th></tr></thead>
                 <tbody>{v.history.into_iter().map(|h| view! { <HistoryRow h=h case_id=v.result.case_id.clone() current=run_id score_max=sm/> }).collect_view()}</tbody>
             </table>
         </section>
+    }
+}
+
+/// The case's verdicts over the bench's runs, oldest first, one linked cell per run.
+#[component]
+fn VerdictStrip(history: Vec<CaseHistoryPoint>, case_id: String, current: i64) -> impl IntoView {
+    view! {
+        <ol class="verdict-strip" aria-label="Verdict history, oldest first" data-testid="verdict-strip">
+            {history.into_iter().rev().map(|h| {
+                let v = h.verdict.clone().unwrap_or_else(|| "none".into());
+                let title = format!("run #{} · {} · {} · {v}", h.run_id, h.channel, format::short_ts(&h.triggered_at));
+                view! { <li class=format!("v-{v}") class:current={h.run_id == current}>
+                    <a href=case_href(h.run_id, &case_id, 1) title=title aria-label=format!("run #{}: {v}", h.run_id)></a></li> }
+            }).collect_view()}
+        </ol>
     }
 }
 

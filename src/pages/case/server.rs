@@ -47,6 +47,8 @@ pub struct CaseView {
     pub scorers: Vec<ScorerView>,
     pub history: Vec<CaseHistoryPoint>,
     pub history_svg: String,
+    /// The case's flakiness on its bench (last 20 completed runs), if its verdict flips.
+    pub flaky: Option<crate::model::flaky::FlakyCase>,
     /// The judge's source could not be read: why (scorers then link to the version, not to
     /// their line).
     pub judge_source_error: Option<String>,
@@ -111,6 +113,13 @@ pub async fn get_case_view(run_id: i64, case_id: String, epoch: i64) -> Result<C
     let values: Vec<f64> = history.iter().rev().filter_map(|h| h.score).collect();
     let history_svg =
         crate::server::charts::sparkline("This case's score over the bench's runs", &values, run.score_max, (160, 32));
+    let flaky = store
+        .flaky_cases(&run.bench_name, None, crate::server::store::compare::FLAKY_LAST)
+        .await?
+        .cases
+        .iter()
+        .find(|c| c.case_id == case_id)
+        .cloned();
     let text = |v: Option<&serde_json::Value>, what: &str| v.map(|v| clip(json_text(v), TEXT_CAP, what));
     Ok(CaseView {
         case_name: r.case_name.clone().or_else(|| case.as_ref().and_then(|c| c.name.clone())),
@@ -124,6 +133,7 @@ pub async fn get_case_view(run_id: i64, case_id: String, epoch: i64) -> Result<C
         scorers,
         history,
         history_svg,
+        flaky,
         judge_source_error,
         result: r,
         run,

@@ -22,6 +22,8 @@ pub fn CasesPanel(
     b: i64,
     score_max: f64,
     eps: f64,
+    /// Cases of these rows known to be flaky on the bench.
+    flaky: Vec<String>,
 ) -> impl IntoView {
     let q = query.get_untracked();
     let paging = Paging::new(q.page, total, COMPARE_PAGE);
@@ -55,7 +57,10 @@ pub fn CasesPanel(
                     <th class="num">"Score a"</th><th class="num">"Score b"</th><th class="num">{sort_link(CaseSort::Delta, "Δ")}</th>
                     <th class="num">{sort_link(CaseSort::Cost, "Cost Δ")}</th><th>"Diff"</th>
                 </tr></thead>
-                <tbody>{rows.into_iter().map(|c| view! { <CaseRow c=c query=query a=a b=b score_max=score_max eps=eps/> }).collect_view()}</tbody>
+                <tbody>{rows.into_iter().map(|c| {
+                    let flaky = flaky.contains(&c.case_id);
+                    view! { <CaseRow c=c query=query a=a b=b score_max=score_max eps=eps flaky=flaky/> }
+                }).collect_view()}</tbody>
             </table>
             <Pager label="Case pages" prev=prev next=next info=Some(format!("page {} of {}", paging.page, paging.pages))/>
         </section>
@@ -78,7 +83,7 @@ fn RunCell(run: i64, case_id: String, present: bool, status: Option<ResultStatus
 }
 
 #[component]
-fn CaseRow(c: CompareCase, query: Memo<CompareQuery>, a: i64, b: i64, score_max: f64, eps: f64) -> impl IntoView {
+fn CaseRow(c: CompareCase, query: Memo<CompareQuery>, a: i64, b: i64, score_max: f64, eps: f64, flaky: bool) -> impl IntoView {
     let case_id = c.case_id.clone();
     let cid = case_id.clone();
     let is_open = Memo::new(move |_| query.with(|q| q.open.as_deref() == Some(cid.as_str())));
@@ -88,7 +93,8 @@ fn CaseRow(c: CompareCase, query: Memo<CompareQuery>, a: i64, b: i64, score_max:
     let flag = c.flag.as_str();
     view! {
         <tr data-testid="compare-row" class=move || if is_open.get() { "open" } else { "" }>
-            <td><span title=c.case_id.clone()>{c.case_label.clone()}</span></td>
+            <td><span title=c.case_id.clone()>{c.case_label.clone()}</span>
+                {flaky.then(|| view! { " "<crate::components::FlakyBadge/> })}</td>
             <td><span class=format!("flag f-{flag}")>{flag.replace('_', " ")}</span></td>
             <RunCell run=a case_id=case_id.clone() present={c.epochs_a > 0} status=c.status_a verdict=c.verdict_a/>
             <RunCell run=b case_id=case_id.clone() present={c.epochs_b > 0} status=c.status_b verdict=c.verdict_b/>

@@ -45,7 +45,7 @@ pub fn ComparePage() -> impl IntoView {
     let mode = Memo::new(move |_| match parsed.get() {
         Err(e) => Mode::Bad(e.into()),
         Ok(q) if q.is_nway() => Mode::NWay,
-        Ok(q) if q.pair().is_some() => Mode::Pairwise,
+        Ok(q) if q.pair().is_some() || q.channels.is_some() => Mode::Pairwise,
         Ok(_) => Mode::Choose,
     });
     view! {

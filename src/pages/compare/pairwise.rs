@@ -10,6 +10,7 @@ use super::{delta_class, outcome_view, run_label};
 use crate::domain::format::{self, signed};
 use crate::model::compare::{CaseFlag, CompareAggregate, CompareWarning, DimensionDelta, Significance, VerdictTransitions};
 use crate::model::compare_query::{CompareQuery, ExportFormat};
+use crate::model::flaky::FlakyInCompare;
 use crate::model::Run;
 
 #[component]
@@ -35,12 +36,14 @@ fn PairwiseBody(v: PairwiseView, query: Memo<CompareQuery>) -> impl IntoView {
         <Title text=format!("Compare #{a} → #{b} · Assay")/>
         <CompareHeader run_a=r.run_a run_b=r.run_b epsilon=eps warnings=r.warnings q=q.clone()/>
         <SummaryCards agg=agg.clone() eps=eps score_max=sm/>
+        <Power sig=agg.significance.clone() flaky=r.flaky.clone().unwrap_or_default() q=q.clone()/>
         <FlagFilters agg=agg.clone() q=q/>
         <div class="two-col">
             <Transitions t=agg.transitions.clone()/>
             <Dimensions deltas=agg.dimension_deltas.clone() paired=agg.dimensions_paired() svg=dims_svg eps=eps score_max=sm/>
         </div>
-        <super::cases::CasesPanel rows=r.per_case total=rows_total query=query a=a b=b score_max=sm eps=eps/>
+        <super::cases::CasesPanel rows=r.per_case total=rows_total query=query a=a b=b score_max=sm eps=eps
+            flaky=r.flaky.map(|f| f.flaky_case_ids).unwrap_or_default()/>
     }
 }
 
@@ -50,8 +53,24 @@ fn CompareHeader(run_a: Run, run_b: Run, epsilon: f64, warnings: Vec<CompareWarn
     let swap = q.href(|q| {
         q.a = Some(b);
         q.b = Some(a);
+        if let Some(c) = q.channels.as_mut() {
+            std::mem::swap(&mut c.x, &mut c.y);
+        }
         q.page = 1;
         q.open = None;
+    });
+    let living = q.channels.clone().map(|c| {
+        let pinned = q.href(|q| {
+            q.channels = None;
+            q.a = Some(a);
+            q.b = Some(b);
+        });
+        view! {
+            <p class="muted living" data-testid="living-link">
+                {format!("Channel {} against {} on {}: the latest completed full run of each, chosen when this page was opened (#{a} and #{b}). This link follows new runs; ", c.x, c.y, c.bench)}
+                <a href=pinned data-testid="pinned-link">"pin these two runs"</a>"."
+            </p>
+        }
     });
     view! {
         <header class="run-head" data-testid="compare-header">
@@ -64,6 +83,7 @@ fn CompareHeader(run_a: Run, run_b: Run, epsilon: f64, warnings: Vec<CompareWarn
                 <a href=q.api_href(a, b, ExportFormat::Csv) download data-testid="export-csv">"CSV"</a>
                 <a href=q.api_href(a, b, ExportFormat::Json) rel="external" data-testid="export-json">"JSON"</a>
             </div>
+            {living}
             {(!warnings.is_empty()).then(|| view! {
                 <ul class="warnings" role="status" data-testid="compare-warnings">{warnings.into_iter().map(|w| view! { <li>{w.message}</li> }).collect_view()}</ul>
             })}
@@ -90,6 +110,51 @@ fn significance_lines(sig: &Significance) -> (String, &'static str, String) {
         None => "no pass↔fail flips".into(),
     };
     (format!("{ci} · {method}, n = {}", sig.n_pairs), verdict, mcnemar)
+}
+
+/// How small a change these cases can see, what a reader's target delta would need, and how
+/// many of the flagged changes are known-flaky cases.
+#[component]
+fn Power(sig: Significance, flaky: FlakyInCompare, q: CompareQuery) -> impl IntoView {
+    let mdd = sig
+        .min_detectable_delta
+        .map(|d| format!("±{d:.3} mean score"))
+        .unwrap_or_else(|| "too few pairs".into());
+    let mdp = sig
+        .min_detectable_pass_rate_delta
+        .map(|d| format!("±{:.1} pts pass rate (McNemar)", d * 100.0))
+        .unwrap_or_else(|| "no pass↔fail flips to size a pass-rate change".into());
+    let needed = match (sig.target_delta, sig.cases_needed) {
+        (Some(t), Some(n)) => Some(format!("A mean delta of {t} needs {n} cases (80% power, α = 0.05); this comparison has {}.", sig.n_pairs)),
+        (Some(t), None) => Some(format!("Cannot size a delta of {t}: too few pairs to know the spread.")),
+        _ => None,
+    };
+    // The form keeps the view and replaces only target_delta.
+    let mut keep: Vec<(&'static str, String)> = Vec::new();
+    match (&q.channels, q.a, q.b) {
+        (Some(c), _, _) => keep.extend([("bench", c.bench.clone()), ("x", c.x.clone()), ("y", c.y.clone())]),
+        (None, Some(a), Some(b)) => keep.extend([("a", a.to_string()), ("b", b.to_string())]),
+        _ => {}
+    }
+    keep.extend(q.epsilon.map(|e| ("epsilon", e.to_string())));
+    let flaky_line = format!(
+        "{} of {} regressions and {} of {} improvements are known-flaky cases",
+        flaky.regressions_flaky, flaky.regressions, flaky.improvements_flaky, flaky.improvements
+    );
+    view! {
+        <section class="panel power" aria-label="What this comparison can detect" data-testid="power">
+            <p><span class="muted">"Smallest change these cases detect (80% power, α = 0.05): "</span>
+                <strong data-testid="min-detectable">{mdd}</strong>" · "<span data-testid="min-detectable-pass">{mdp}</span></p>
+            <p data-testid="flaky-summary">{flaky_line}</p>
+            {needed.map(|n| view! { <p data-testid="cases-needed">{n}</p> })}
+            <form method="GET" action="/compare" class="filters" aria-label="Cases needed for a delta">
+                {keep.into_iter().map(|(k, v)| view! { <input type="hidden" name=k value=v/> }).collect_view()}
+                <label>"Cases needed to detect a delta of "
+                    <input name="target_delta" inputmode="decimal" size="6" value=sig.target_delta.map(|t| t.to_string()) data-testid="target-delta"/></label>
+                <button type="submit">"Size"</button>
+            </form>
+        </section>
+    }
 }
 
 /// A change of two optional values, or "—".

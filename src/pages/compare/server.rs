@@ -31,12 +31,21 @@ pub async fn get_compare(query: CompareQuery) -> Result<PairwiseView, AppError> 
     use crate::domain::compare::rows::filter_and_sort;
     use crate::domain::paging::Paging;
     let store = expect_context::<crate::server::store::Store>();
-    let (a, b) = query.pair().ok_or_else(|| AppError::invalid("runs", "name two runs"))?;
-    let mut report = store.compare(a, b, query.epsilon).await?;
+    let (a, b) = match (&query.channels, query.pair()) {
+        (Some(c), _) => (store.latest_full_run(&c.bench, &c.x, "x").await?, store.latest_full_run(&c.bench, &c.y, "y").await?),
+        (None, Some(pair)) => pair,
+        (None, None) => return Err(AppError::invalid("runs", "name two runs")),
+    };
+    let opts = crate::server::store::compare::CompareOptions { epsilon: query.epsilon, case_dimensions: false };
+    let mut report = store.compare_view(a, b, opts, query.target_delta).await?;
     let mut rows = std::mem::take(&mut report.per_case);
     filter_and_sort(&mut rows, &query.flags, query.sort);
     let rows_total = rows.len();
     report.per_case = Paging::new(query.page, rows_total, COMPARE_PAGE).take(rows);
+    if let Some(f) = report.flaky.as_mut() {
+        // Only the page's rows are shown; the counts stay whole.
+        f.flaky_case_ids.retain(|id| report.per_case.iter().any(|c| &c.case_id == id));
+    }
     let dims_svg = dimension_chart(&report);
     Ok(PairwiseView { report, rows_total, dims_svg })
 }

@@ -63,7 +63,8 @@ fn options(q: &CompareQuery) -> CompareOptions {
     params(("a" = i64, Path, description = "the baseline run"), ("b" = i64, Path),
            ("epsilon" = Option<f64>, Query, description = "score tolerance of the flags; default 1e-9 × run a's score_max"),
            ("format" = Option<String>, Query, description = "json (default) or csv (always with case dimensions)"),
-           ("case_dimensions" = Option<bool>, Query, description = "per-case dimension scores and paired dimension deltas (reads 3× the rows)")),
+           ("case_dimensions" = Option<bool>, Query, description = "per-case dimension scores and paired dimension deltas (reads 3× the rows)"),
+           ("target_delta" = Option<f64>, Query, description = "a mean delta to detect: significance.cases_needed says how many cases that needs (80% power, α = 0.05)")),
     responses((status = 200, content((CompareReport = "application/json"), (String = "text/csv"))),
               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn compare_runs(
@@ -73,17 +74,12 @@ async fn compare_runs(
     RawQuery(q): RawQuery,
 ) -> ApiResult<Response> {
     let q = query(CompareUrl::PairApi, &pairs(q)?)?;
-    let report = s
-        .store
-        .compare_shared(parse_id("run", &a)?, parse_id("run", &b)?, options(&q))
-        .await?;
+    let (a, b) = (parse_id("run", &a)?, parse_id("run", &b)?);
     Ok(match q.format {
-        ExportFormat::Json => Json(&*report).into_response(),
+        ExportFormat::Json => Json(s.store.compare_view(a, b, options(&q), q.target_delta).await?).into_response(),
         ExportFormat::Csv => {
-            let name = format!(
-                "attachment; filename=\"compare-{}-{}.csv\"",
-                report.run_a_id, report.run_b_id
-            );
+            let report = s.store.compare_shared(a, b, options(&q)).await?;
+            let name = format!("attachment; filename=\"compare-{a}-{b}.csv\"");
             (
                 [
                     (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
@@ -108,8 +104,8 @@ async fn seed_compare(
     RawQuery(q): RawQuery,
 ) -> ApiResult<Response> {
     let q = query(CompareUrl::SeedApi, &pairs(q)?)?;
-    let report = s.store.compare_shared(parse_id("run", &a)?, parse_id("run", &b)?, options(&q)).await?;
-    Ok(Json(&*report).into_response())
+    let report = s.store.compare_view(parse_id("run", &a)?, parse_id("run", &b)?, options(&q), None).await?;
+    Ok(Json(report).into_response())
 }
 
 /// Up to 8 runs side by side, the first the baseline; every other column flagged against it.

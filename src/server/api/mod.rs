@@ -1,5 +1,6 @@
 //! The JSON API under `/api`: one module per resource, each with its routes.
 
+mod benches;
 mod compare;
 pub mod error;
 pub mod extract;
@@ -52,6 +53,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(runs::router())
         .merge(read::router())
         .merge(compare::router())
+        .merge(benches::router())
         .route("/openapi.json", axum::routing::get(openapi_json))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(SMALL_BODY));

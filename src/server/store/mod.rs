@@ -15,6 +15,7 @@ mod demo;
 mod error;
 mod figures;
 mod finish;
+pub mod flaky;
 mod import;
 pub mod input;
 pub mod read;
@@ -46,6 +47,7 @@ pub struct Store {
     db: Db,
     figures: Arc<figures::Figures>,
     reports: Arc<compare::cache::Reports>,
+    flaky: Arc<flaky::FlakyCache>,
 }
 
 /// A write (or read) transaction of the store. Resource modules add their transactional steps
@@ -97,7 +99,7 @@ pub fn clip(s: &str, cap: usize) -> (String, bool) {
 
 impl Store {
     pub async fn connect(url: &str) -> StoreResult<Store> {
-        Ok(Store { db: Db::connect(url).await?, figures: Default::default(), reports: Default::default() })
+        Ok(Store { db: Db::connect(url).await?, figures: Default::default(), reports: Default::default(), flaky: Default::default() })
     }
 
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {

@@ -295,6 +295,23 @@ impl Store {
             .map(|r| r.0))
     }
 
+    /// The latest completed full run of `bench` on `channel` — what a living channel link
+    /// compares. 404 naming `field` when the bench or the channel has none.
+    pub async fn latest_full_run(&self, bench: &str, channel: &str, field: &str) -> StoreResult<i64> {
+        let b = self.get_bench(bench).await.map_err(|e| e.field("bench"))?;
+        self.db
+            .opt::<(i64,)>(
+                "SELECT id FROM runs WHERE bench_id = $1 AND channel = $2 AND status = 'completed' AND mode = 'full' \
+                 ORDER BY triggered_at DESC, id DESC LIMIT 1",
+                args![b.id, channel],
+            )
+            .await?
+            .map(|r| r.0)
+            .ok_or_else(|| {
+                StoreError::not_found(format!("bench '{bench}' has no completed full run on channel '{channel}'")).field(field)
+            })
+    }
+
     pub async fn delete_run(&self, id: i64) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         let n = tx.exec("DELETE FROM runs WHERE id = $1", args![id]).await?;
@@ -306,6 +323,7 @@ impl Store {
         // figures must not outlive it.
         self.figures.forget(id);
         self.reports.forget(id);
+        self.flaky.forget(id);
         Ok(())
     }
 }

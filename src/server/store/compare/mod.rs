@@ -53,6 +53,9 @@ pub fn check_epsilon(epsilon: Option<f64>) -> StoreResult<Option<f64>> {
     }
 }
 
+/// Completed runs of a bench a comparison's flaky marks look at.
+pub const FLAKY_LAST: i64 = 20;
+
 impl Store {
     /// One run and its results folded per case. 404 names the run.
     /// With `dimensions`, each case's dimension scores too (three times the rows to read).
@@ -130,6 +133,19 @@ impl Store {
         let cell = self.reports.cell(key);
         let report = cell.get_or_try_init(|| async { self.compare_with(a, b, opts).await.map(Arc::new) }).await?;
         Ok(report.clone())
+    }
+
+    /// A comparison as a reader sees it: the shared report, with which of its regressions and
+    /// improvements are known-flaky cases (looked up afresh: new runs change that) and, when
+    /// asked, the cases a mean delta of `target_delta` needs.
+    pub async fn compare_view(&self, a: i64, b: i64, opts: CompareOptions, target_delta: Option<f64>) -> StoreResult<CompareReport> {
+        let shared = self.compare_shared(a, b, opts).await?;
+        let flaky = self.flaky_cases(&shared.run_b.bench_name, None, FLAKY_LAST).await?;
+        let known: std::collections::HashSet<&str> = flaky.cases.iter().map(|c| c.case_id.as_str()).collect();
+        let mut report = (*shared).clone();
+        report.flaky = Some(crate::domain::flaky::in_compare(&report.per_case, |c| known.contains(c)));
+        report.aggregate.significance.with_target(target_delta);
+        Ok(report)
     }
 
     /// Up to 8 runs, the first the baseline (SPEC §4 "N-way"). `flags` keeps the rows where any
