@@ -12,6 +12,7 @@ pub mod compare_query;
 pub mod diff;
 pub mod flaky;
 pub mod query;
+pub mod significance;
 pub mod views;
 
 pub use compare::{

@@ -180,9 +180,9 @@ fn BenchBody(v: BenchView) -> impl IntoView {
                     {pairs.into_iter().map(|((ca, _), (cb, _))| view! { <a href=link(&ca, &cb)>{format!("{ca} vs {cb}")}</a> }).collect_view()}
                     <form method="GET" action="/compare" class="inline" data-testid="channel-pick">
                         <input type="hidden" name="bench" value=b.name.clone()/>
-                        <select name="x" aria-label="baseline channel">{channels.iter().enumerate().map(|(i, c)| view! { <option value=c.clone() selected=(i == 0)>{c.clone()}</option> }).collect_view()}</select>
+                        <select name="x" aria-label="baseline channel">{channels.iter().enumerate().map(|(i, c)| view! { <option value=c.clone() selected={i == 0}>{c.clone()}</option> }).collect_view()}</select>
                         " vs "
-                        <select name="y" aria-label="compared channel">{channels.iter().enumerate().map(|(i, c)| view! { <option value=c.clone() selected=(i == 1)>{c.clone()}</option> }).collect_view()}</select>
+                        <select name="y" aria-label="compared channel">{channels.iter().enumerate().map(|(i, c)| view! { <option value=c.clone() selected={i == 1}>{c.clone()}</option> }).collect_view()}</select>
                         <button type="submit">"Compare"</button>
                     </form>
                 </nav>
