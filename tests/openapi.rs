@@ -37,6 +37,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/bench-runs/{id}/results"),
     ("post", "/bench-runs/{id}/cancel"),
     ("get", "/bench-runs/{a}/compare/{b}"),
+    ("get", "/healthz"),
+    ("get", "/readyz"),
 ];
 
 #[tokio::test]

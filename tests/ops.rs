@@ -5,3 +5,6 @@ mod common;
 
 #[path = "ops/compression.rs"]
 mod compression;
+
+#[path = "ops/health.rs"]
+mod health;

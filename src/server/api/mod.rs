@@ -4,6 +4,7 @@ mod benches;
 mod compare;
 pub mod error;
 pub mod extract;
+mod health;
 mod read;
 mod runs;
 mod scripts;
@@ -33,7 +34,8 @@ pub const LARGE_BODY: usize = 64 * 1024 * 1024;
         (name = "scripts", description = "Workflow and judge scripts, versions and channels"),
         (name = "benches", description = "Benches and their cases"),
         (name = "runs", description = "Runs and their results"),
-        (name = "seed", description = "The akribes-sdk BenchRunsClient protocol")
+        (name = "seed", description = "The akribes-sdk BenchRunsClient protocol"),
+        (name = "operations", description = "Liveness and readiness probes (public, no token)")
     )
 )]
 struct ApiDoc;
@@ -57,7 +59,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .route("/openapi.json", axum::routing::get(openapi_json))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(SMALL_BODY));
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api", api).merge(seed::router()).merge(compare::seed_router())
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api", api).merge(seed::router()).merge(compare::seed_router()).merge(health::router())
 }
 
 /// Every JSON route — `/api/…` and the seed's `/bench-runs/…`. The OpenAPI document is built

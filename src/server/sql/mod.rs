@@ -7,6 +7,7 @@
 //! nothing of Assay's tables: the store above it does.
 
 mod batch;
+pub mod migrations;
 pub mod pg_copy;
 pub mod sqlite_raw;
 

@@ -1,0 +1,86 @@
+//! The layers around the whole app, outermost first: a request id on every request (the
+//! client's `x-request-id`, or a new UUID), a trace span carrying it (so every log line of the
+//! request names it), the id echoed on the answer, compression, the id written into 5xx JSON
+//! answers, and handler panics answered as JSON 500s instead of a dropped connection.
+
+use std::any::Any;
+
+use axum::body::{Body, HttpBody as _};
+use axum::extract::Request;
+use axum::http::{header, HeaderName, HeaderValue};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::server::api::error::ApiError;
+use crate::server::state::AppState;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// A 5xx body larger than this is passed on untouched (ours are a few hundred bytes).
+const MAX_ERROR_BODY: u64 = 64 * 1024;
+
+pub fn around(router: Router<AppState>) -> Router<AppState> {
+    router
+        .layer(CatchPanicLayer::custom(panic_answer))
+        .layer(axum::middleware::from_fn(request_id_in_errors))
+        .layer(CompressionLayer::new())
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    tracing::info_span!("request", id = %request_id(req).unwrap_or("-"), method = %req.method(), path = %req.uri().path())
+                })
+                // One line per answer (status and latency): the access log.
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+fn request_id(req: &Request) -> Option<&str> {
+    req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok())
+}
+
+fn panic_answer(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("a handler panicked");
+    ApiError::internal(format!("panic: {message}")).into_response()
+}
+
+/// A 5xx JSON answer gets `error.request_id`, so a user can quote it and an operator find the
+/// request's log lines.
+async fn request_id_in_errors(req: Request, next: Next) -> Response {
+    let id = request_id(&req).map(str::to_owned);
+    let res = next.run(req).await;
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let small = res.body().size_hint().exact().is_some_and(|n| n <= MAX_ERROR_BODY);
+    let Some(id) = id.filter(|_| res.status().is_server_error() && is_json && small) else {
+        return res;
+    };
+    let (mut parts, body) = res.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_ERROR_BODY as usize).await else {
+        return Response::from_parts(parts, Body::empty());
+    };
+    let mut value: serde_json::Value = match serde_json::from_slice(&bytes) {
+        Ok(v) => v,
+        Err(_) => return Response::from_parts(parts, Body::from(bytes)),
+    };
+    if let Some(error) = value.get_mut("error").and_then(|e| e.as_object_mut()) {
+        error.insert("request_id".into(), id.into());
+    }
+    let bytes = serde_json::to_vec(&value).expect("a JSON value serialises");
+    parts.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    Response::from_parts(parts, Body::from(bytes))
+}
