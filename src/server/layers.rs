@@ -1,5 +1,5 @@
 //! The layers around the whole app, outermost first: a request id on every request (the
-//! client's `x-request-id`, or a new UUID), a trace span carrying it (so every log line of the
+//! client's `x-request-id` when it is usable, else a new UUID), a trace span carrying it (so every log line of the
 //! request names it), the id echoed on the answer, compression, the id written into 5xx JSON
 //! answers, and handler panics answered as JSON 500s instead of a dropped connection.
 
@@ -34,12 +34,29 @@ pub fn around(router: Router<AppState>) -> Router<AppState> {
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request| {
-                    tracing::info_span!("request", id = %request_id(req).unwrap_or("-"), method = %req.method(), path = %req.uri().path())
+                    tracing::info_span!("request", request_id = %request_id(req).unwrap_or("-"), method = %req.method(), path = %req.uri().path())
                 })
                 // One line per answer (status and latency): the access log.
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(axum::middleware::map_request(drop_unusable_request_id))
+}
+
+/// The longest client-chosen request id kept; longer ones are replaced by a new UUID.
+const MAX_REQUEST_ID: usize = 128;
+
+/// A client's id is kept only when it can name the request in logs: 1–128 visible ASCII
+/// characters. Anything else (empty, huge, binary) is dropped, so the next layer makes a UUID.
+async fn drop_unusable_request_id(mut req: Request) -> Request {
+    let usable = req.headers().get(REQUEST_ID).is_none_or(|v| {
+        let b = v.as_bytes();
+        !b.is_empty() && b.len() <= MAX_REQUEST_ID && b.iter().all(|c| c.is_ascii_graphic())
+    });
+    if !usable {
+        req.headers_mut().remove(REQUEST_ID);
+    }
+    req
 }
 
 fn request_id(req: &Request) -> Option<&str> {

@@ -8,6 +8,7 @@ pub mod config;
 pub mod demo;
 pub mod hash;
 pub mod layers;
+pub mod ops;
 pub mod sql;
 pub mod state;
 pub mod store;

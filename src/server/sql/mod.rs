@@ -9,6 +9,7 @@
 mod batch;
 pub mod migrations;
 pub mod pg_copy;
+pub mod sqlite_backup;
 pub mod sqlite_raw;
 
 pub use batch::{BatchInsert, Col, Ty};
