@@ -72,17 +72,58 @@ fn panic_answer(panic: Box<dyn Any + Send + 'static>) -> Response {
     ApiError::internal(format!("panic: {message}")).into_response()
 }
 
-/// A 5xx JSON answer gets `error.request_id`, so a user can quote it and an operator find the
-/// request's log lines.
-async fn request_id_in_errors(req: Request, next: Next) -> Response {
-    let id = request_id(&req).map(str::to_owned);
+/// axum's own refusals (a path or query that does not decode, a method the route lacks) are
+/// plain text or empty; on the JSON routes they become the API's error body like every other
+/// refusal, with the parameter at fault as the field when axum names one.
+pub async fn json_rejections(req: Request, next: Next) -> Response {
     let res = next.run(req).await;
+    let status = res.status();
+    let (is_json, small) = json_and_small(&res);
+    if !(status.is_client_error() || status.is_server_error()) || is_json || !small {
+        return res;
+    }
+    let (parts, body) = res.into_parts();
+    let text = axum::body::to_bytes(body, MAX_ERROR_BODY as usize).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&text).trim().to_string();
+    let message = if text.is_empty() { status.canonical_reason().unwrap_or("refused").to_string() } else { text };
+    let code = match status.as_u16() {
+        400 => "bad_request",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        413 => "too_large",
+        415 => "unsupported_media_type",
+        422 => "invalid",
+        _ if status.is_server_error() => "internal",
+        _ => "refused",
+    };
+    // "Invalid URL: Invalid UTF-8 in `case_id`" names its parameter between backticks.
+    let field = message.split('`').nth(1).filter(|f| !f.is_empty() && f.len() <= 64).map(str::to_string);
+    let mut err = ApiError::new(status, code, message);
+    err.field = field;
+    let mut res = err.into_response();
+    for (name, value) in parts.headers.iter().filter(|(n, _)| *n == header::ALLOW) {
+        res.headers_mut().insert(name, value.clone());
+    }
+    res
+}
+
+/// Is the answer JSON, and is its body of a known size small enough to rewrite?
+fn json_and_small(res: &Response) -> (bool, bool) {
     let is_json = res
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
     let small = res.body().size_hint().exact().is_some_and(|n| n <= MAX_ERROR_BODY);
+    (is_json, small)
+}
+
+/// A 5xx JSON answer gets `error.request_id`, so a user can quote it and an operator find the
+/// request's log lines.
+async fn request_id_in_errors(req: Request, next: Next) -> Response {
+    let id = request_id(&req).map(str::to_owned);
+    let res = next.run(req).await;
+    let (is_json, small) = json_and_small(&res);
     let Some(id) = id.filter(|_| res.status().is_server_error() && is_json && small) else {
         return res;
     };

@@ -9,6 +9,7 @@ mod read;
 mod runs;
 mod scripts;
 pub mod seed;
+pub mod strict_json;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
@@ -65,7 +66,7 @@ fn routes() -> OpenApiRouter<AppState> {
 /// Every JSON route — `/api/…` and the seed's `/bench-runs/…`. The OpenAPI document is built
 /// from the same registrations, so a route cannot exist undocumented.
 pub fn router() -> Router<AppState> {
-    routes().split_for_parts().0
+    routes().split_for_parts().0.layer(axum::middleware::from_fn(crate::server::layers::json_rejections))
 }
 
 /// The OpenAPI document of [`router`], served at `/api/openapi.json`.
