@@ -38,6 +38,7 @@ fn failed(what: impl std::fmt::Display) -> OpsError {
 pub struct Summary {
     pub runs: i64,
     pub results: i64,
+    /// The last migration applied.
     pub migrations: i64,
     pub bytes: u64,
 }
@@ -126,7 +127,7 @@ pub async fn inspect(file: &Path) -> Result<Summary, OpsError> {
     let (results,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM results").fetch_one(&mut conn).await.map_err(not_assay)?;
     conn.close().await.ok();
     let bytes = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
-    Ok(Summary { runs, results, migrations: versions.len() as i64, bytes })
+    Ok(Summary { runs, results, migrations: versions.last().map_or(0, |v| v.0), bytes })
 }
 
 /// Replace the database at `url` with the backup `file`, then migrate it to this binary's schema.
