@@ -29,6 +29,7 @@ pub fn around(router: Router<AppState>) -> Router<AppState> {
     router
         .layer(CatchPanicLayer::custom(panic_answer))
         .layer(axum::middleware::from_fn(request_id_in_errors))
+        .layer(axum::middleware::from_fn(refuse_nul_in_url))
         .layer(CompressionLayer::new())
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
@@ -70,6 +71,18 @@ fn panic_answer(panic: Box<dyn Any + Send + 'static>) -> Response {
         .or_else(|| panic.downcast_ref::<&str>().copied())
         .unwrap_or("a handler panicked");
     ApiError::internal(format!("panic: {message}")).into_response()
+}
+
+/// `%00` anywhere in the path or query: no name, id or search term holds NUL, and PostgreSQL
+/// would refuse it deep inside a query (a 500) where SQLite would not.
+async fn refuse_nul_in_url(req: Request, next: Next) -> Response {
+    let nul = |s: &str| s.as_bytes().windows(3).any(|w| w[0] == b'%' && w[1] == b'0' && w[2] == b'0');
+    if nul(req.uri().path()) || req.uri().query().is_some_and(nul) {
+        return ApiError::new(axum::http::StatusCode::BAD_REQUEST, "bad_request", "the URL holds %00 (NUL)")
+            .field("url")
+            .into_response();
+    }
+    next.run(req).await
 }
 
 /// axum's own refusals (a path or query that does not decode, a method the route lacks) are

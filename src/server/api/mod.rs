@@ -2,6 +2,7 @@
 
 mod benches;
 mod compare;
+mod doc;
 pub mod error;
 pub mod extract;
 mod health;
@@ -72,7 +73,13 @@ pub fn router() -> Router<AppState> {
 /// The OpenAPI document of [`router`], served at `/api/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     static DOC: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
-    DOC.get_or_init(|| routes().into_openapi()).clone()
+    DOC.get_or_init(|| {
+        let mut doc = routes().into_openapi();
+        utoipa::Modify::modify(&doc::StandardAnswers, &mut doc);
+        doc::rules(&mut doc);
+        doc
+    })
+    .clone()
 }
 
 async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {

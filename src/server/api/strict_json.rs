@@ -1,4 +1,5 @@
-//! A JSON object that names a key twice is refused wherever it sits. serde keeps the last of
+//! A JSON object that names a key twice is refused wherever it sits, and so is a string that
+//! holds U+0000 (PostgreSQL's text columns cannot store it, and both backends answer alike). serde keeps the last of
 //! two equal keys in a map or a `serde_json::Value` without a word, so `{"tone": 0.1,
 //! "tone": 0.9}` would be stored as 0.9 and the client never told; RFC 8259 leaves the meaning
 //! of such an object open. One borrowed pass over the body (keys without escapes are not
@@ -43,7 +44,8 @@ impl<'de> Visitor<'de> for Check {
     fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
         Ok(NoDuplicateKeys)
     }
-    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+        no_nul(s)?;
         Ok(NoDuplicateKeys)
     }
     fn visit_unit<E>(self) -> Result<Self::Value, E> {
@@ -81,6 +83,13 @@ impl<'de> Visitor<'de> for Check {
     }
 }
 
+fn no_nul<E: de::Error>(s: &str) -> Result<(), E> {
+    if s.contains('\0') {
+        return Err(E::custom("a string holds U+0000 (NUL), which no text can store"));
+    }
+    Ok(())
+}
+
 /// An object key, borrowed from the body unless it had escapes to undo.
 #[derive(PartialEq, Eq, Hash)]
 struct Key<'de>(Cow<'de, str>);
@@ -93,10 +102,12 @@ impl<'de> Deserialize<'de> for Key<'de> {
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("an object key")
             }
-            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
+            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Self::Value, E> {
+                no_nul(s)?;
                 Ok(Key(Cow::Borrowed(s)))
             }
-            fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+                no_nul(s)?;
                 Ok(Key(Cow::Owned(s.to_owned())))
             }
         }
@@ -136,5 +147,9 @@ mod tests {
         assert!(check(format!("{{{big}}}").as_bytes()).unwrap_err().1.contains("k7"));
         big.truncate(big.len() - "\"k7\": 0".len() - 1);
         assert_eq!(check(format!("{{{big}}}").as_bytes()), Ok(()));
+        // NUL, escaped or not, in a value or a key.
+        let (path, msg) = check(br#"{"a": [{"b": "x\u0000y"}]}"#).unwrap_err();
+        assert_eq!((path.as_str(), msg.contains("U+0000")), ("a[0].b", true));
+        assert!(check(br#"{"k\u0000": 1}"#).unwrap_err().1.contains("U+0000"));
     }
 }
