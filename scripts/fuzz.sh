@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Fuzz the JSON API with schemathesis over /api/openapi.json: the real binary on a database
-# filled with the demo workspace, an admin token, `--checks all` (no 5xx, no schema-valid request
-# refused, no undocumented status, every answer true to its schema, …), event streams excluded
-# (they never end on a running run), a fixed seed and example count so a run is repeatable and
-# takes a minute or two. schemathesis.toml names the few rules JSON Schema cannot state.
+# Fuzz the JSON API with schemathesis over /api/openapi.json: the real binary under --auth
+# required on a database filled with the demo workspace, an admin token, `--checks all` (no 5xx,
+# no schema-valid request refused, no undocumented status, every answer true to its schema, …),
+# event streams excluded (they never end on a running run), a fixed seed and example count so a
+# run is repeatable and takes a minute or two. schemathesis.toml names the few rules JSON Schema
+# cannot state.
 #
 #   scripts/fuzz.sh ASSAY_BIN [POSTGRES_URL]    SQLite, then PostgreSQL when a URL is given
 #
@@ -37,7 +38,9 @@ fuzz() {
   local name=$1 db=$2 log="$WORK/$1.log" addr="" token status
   DATABASE_URL="$db" RUST_LOG=warn "$BIN" demo >/dev/null
   token=$(DATABASE_URL="$db" RUST_LOG=warn "$BIN" token create --name fuzz --scope admin | tail -n 1)
-  DATABASE_URL="$db" RUST_LOG=info,sqlx=warn "$BIN" serve --addr 127.0.0.1:0 2>"$log" &
+  # --auth required: every fuzzed request goes through the gate (the admin token opens it), and
+  # schemathesis checks that an operation needing a token refuses a request without one.
+  DATABASE_URL="$db" RUST_LOG=info,sqlx=warn "$BIN" serve --addr 127.0.0.1:0 --auth required 2>"$log" &
   SERVER=$!
   for _ in $(seq 600); do
     addr=$(grep -o 'listening on http://[0-9.:]*' "$log" | head -n 1 | sed 's|.*http://||' || true)
