@@ -3,7 +3,9 @@
 #   1. a debug build (server + WASM, scripts/build.sh) for the browser tests,
 #   2. cargo test with the same flags (so nothing is compiled twice) against a real SQLite file
 #      and a real PostgreSQL server started here,
-#   3. Playwright specs in Debian's Chromium against the built server.
+#   3. schemathesis over the OpenAPI document against the built server, on both backends
+#      (scripts/fuzz.sh: fixed seed and example count),
+#   4. Playwright specs in Debian's Chromium against the built server.
 # It fails when the PostgreSQL tests did not run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,6 +46,8 @@ if [ "$pg_ran" -lt 1 ]; then
   exit 1
 fi
 echo "PostgreSQL tests passed: $pg_ran"
+
+bash scripts/fuzz.sh "$CARGO_TARGET_DIR/debug/assay" "$PG_URL"
 
 cd end2end
 ASSAY_BIN="$CARGO_TARGET_DIR/debug/assay" LEPTOS_SITE_ROOT="$ROOT/target/site" npx playwright test

@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 
 use assay::server::config::AuthConfig;
+use assay::server::ops::{self, logging::LogFormat};
 use assay::server::state::AppState;
 use assay::server::store::{Scope, Store};
 use clap::{Parser, Subcommand};
@@ -19,6 +20,9 @@ struct Cli {
     /// SQLite file (`sqlite://assay.db`, the default) or `postgres://…`.
     #[arg(long, global = true, env = "DATABASE_URL", default_value = "sqlite://assay.db")]
     database_url: String,
+    /// Log lines as text or as one JSON object a line.
+    #[arg(long, global = true, value_enum, env = "ASSAY_LOG_FORMAT", default_value = "text")]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -35,6 +39,16 @@ enum Command {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
+    /// Copy the SQLite database to FILE, consistently, while the server runs (for PostgreSQL:
+    /// prints the pg_dump command).
+    Backup { file: std::path::PathBuf },
+    /// Replace the SQLite database with the backup FILE and migrate it (stop the server first).
+    Restore {
+        file: std::path::PathBuf,
+        /// Replace a database that holds runs.
+        #[arg(long)]
+        force: bool,
+    },
     /// Manage API tokens.
     Token {
         #[command(subcommand)]
@@ -49,6 +63,9 @@ struct ServeArgs {
     addr: Option<SocketAddr>,
     #[command(flatten)]
     auth: AuthConfig,
+    /// On SIGTERM or Ctrl-C, seconds that requests in flight get to finish.
+    #[arg(long, env = "ASSAY_SHUTDOWN_GRACE", default_value_t = 10.0)]
+    shutdown_grace: f64,
 }
 
 #[derive(Subcommand)]
@@ -74,13 +91,8 @@ async fn open_store(url: &str) -> Result<Store, String> {
 
 #[tokio::main]
 async fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    ops::logging::init(cli.log_format);
     if let Err(e) = run(cli).await {
         eprintln!("error: {e}");
         std::process::exit(1);
@@ -114,6 +126,8 @@ async fn run(cli: Cli) -> Result<(), String> {
             store.close().await;
             Ok(())
         }
+        Command::Backup { file } => ops::cli::backup(&cli.database_url, &file).await,
+        Command::Restore { file, force } => ops::cli::restore(&cli.database_url, &file, force).await,
         Command::Token { command } => {
             let store = open_store(&cli.database_url).await?;
             match command {
@@ -164,6 +178,7 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), String> {
         leptos_options.site_addr = addr;
     }
     let addr = leptos_options.site_addr;
+    let grace = std::time::Duration::try_from_secs_f64(args.shutdown_grace).map_err(|e| format!("--shutdown-grace: {e}"))?;
     let store = open_store(database_url).await?;
     let state = AppState { store: store.clone(), auth: args.auth, leptos_options };
     let app = assay::server::app(state);
@@ -171,13 +186,7 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), String> {
     // The bound address, so `--addr 127.0.0.1:0` tells where it landed.
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!("Assay listening on http://{addr} (database {database_url})");
-    // Peer addresses count failed sign-ins.
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(|e| e.to_string())?;
+    ops::shutdown::serve(listener, app, grace).await.map_err(|e| e.to_string())?;
     store.close().await;
     Ok(())
 }

@@ -252,7 +252,8 @@ async fn sampled_run_draws_its_selection_on_the_server(t: TestApp) {
     let id = run["id"].as_i64().unwrap();
     let outside = ids.iter().find(|c| !picked.contains(c)).unwrap();
     let (s, e) = t.post(&format!("/api/runs/{id}/results"), json!({"results": [{"case_id": outside, "status": "ok"}]})).await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(s, StatusCode::CONFLICT, "a case outside the run's fixed selection");
+    assert_eq!(e["error"]["code"], "not_in_selection");
     assert_eq!(e["error"]["field"], "results[0].case_id");
     let (s, _) = t.post(&format!("/api/runs/{id}/results"), json!({"results": [{"case_id": picked[0], "status": "ok"}]})).await;
     assert_eq!(s, StatusCode::OK);
@@ -265,14 +266,16 @@ async fn sampled_run_draws_its_selection_on_the_server(t: TestApp) {
         draws.insert(r["case_filter"].to_string());
     }
     assert!(draws.len() > 1, "sampling is random");
-    for (body, field) in [
-        (json!({"bench": "samp", "channel": "production", "mode": "sampled"}), "sample_size"),
-        (json!({"bench": "samp", "channel": "production", "mode": "sampled", "sample_size": 31}), "sample_size"),
-        (json!({"bench": "samp", "channel": "production", "mode": "sampled", "sample_size": 0}), "sample_size"),
-        (json!({"bench": "samp", "channel": "production", "mode": "sometimes"}), "mode"),
+    for (body, status, field) in [
+        (json!({"bench": "samp", "channel": "production", "mode": "sampled"}), StatusCode::UNPROCESSABLE_ENTITY, "sample_size"),
+        // More than the bench's 30 cases: a conflict with what the bench holds.
+        (json!({"bench": "samp", "channel": "production", "mode": "sampled", "sample_size": 31}), StatusCode::CONFLICT, "sample_size"),
+        (json!({"bench": "samp", "channel": "production", "mode": "sampled", "sample_size": 0}), StatusCode::UNPROCESSABLE_ENTITY, "sample_size"),
+        (json!({"bench": "samp", "channel": "production", "mode": "sometimes"}), StatusCode::UNPROCESSABLE_ENTITY, "mode"),
+        (json!({"bench": "samp", "channel": "production", "sample_size": 3}), StatusCode::UNPROCESSABLE_ENTITY, "sample_size"),
     ] {
         let (s, e) = t.post("/api/runs", body).await;
-        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert_eq!(s, status, "{e}");
         assert_eq!(e["error"]["field"], field);
     }
 }
@@ -285,16 +288,16 @@ async fn explicit_case_ids_fix_the_selection(t: TestApp) {
     assert_eq!(run["case_filter"], json!(["a", "c"]));
     let id = run["id"].as_i64().unwrap();
     let (s, _) = t.post(&format!("/api/runs/{id}/results"), json!({"results": [{"case_id": "b", "status": "ok"}]})).await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(s, StatusCode::CONFLICT, "b is in the bench but not in the run's selection");
     let (s, e) = t.post("/api/runs", json!({"bench": "sel", "channel": "production", "case_ids": ["a", "zz"]})).await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(s, StatusCode::NOT_FOUND, "the bench has no case zz");
     assert_eq!(e["error"]["field"], "case_ids[1]");
     // A full run selects the cases that exist at trigger time, not ones added later.
     let full = t.trigger("sel", "production").await;
     let (s, _) = t.put("/api/benches/sel/cases", json!({"cases": [{"id": "late"}]})).await;
     assert_eq!(s, StatusCode::OK);
     let (s, e) = t.post(&format!("/api/runs/{full}/results"), json!({"results": [{"case_id": "late", "status": "ok"}]})).await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(s, StatusCode::CONFLICT, "{e}");
     let (_, r) = t.get(&format!("/api/runs/{full}")).await;
     assert_eq!(r["total_cases"], 3);
 }
@@ -317,18 +320,18 @@ async fn refused_requests_change_nothing(t: TestApp) {
         ("negative judge cost", results.clone(), json!({"results": [{"case_id": "b", "status": "ok", "judge_cost_usd": -0.5}]}), StatusCode::UNPROCESSABLE_ENTITY, Some("results[0].judge_cost_usd")),
         ("negative duration", results.clone(), json!({"results": [{"case_id": "b", "status": "ok", "duration_ms": -5}]}), StatusCode::UNPROCESSABLE_ENTITY, Some("results[0].duration_ms")),
         ("inconsistent cost", results.clone(), json!({"results": [{"case_id": "b", "status": "ok", "cost_usd": 1, "workflow_cost_usd": 0.5}]}), StatusCode::UNPROCESSABLE_ENTITY, Some("results[0].cost_usd")),
-        ("case outside selection", results.clone(), json!({"results": [{"case_id": "nope", "status": "ok"}]}), StatusCode::UNPROCESSABLE_ENTITY, Some("results[0].case_id")),
+        ("case outside selection", results.clone(), json!({"results": [{"case_id": "nope", "status": "ok"}]}), StatusCode::CONFLICT, Some("results[0].case_id")),
         ("missing status", results.clone(), json!({"results": [{"case_id": "b"}]}), StatusCode::UNPROCESSABLE_ENTITY, Some("results[0]")),
         ("too many results", results.clone(), json!({"results": vec![json!({"case_id": "b", "status": "ok"}); 10_001]}), StatusCode::UNPROCESSABLE_ENTITY, Some("results")),
         ("unknown run", "/api/runs/424242/results".into(), json!({"results": []}), StatusCode::NOT_FOUND, None),
-        ("missing channel", "/api/runs".into(), json!({"bench": "err", "channel": "nightly"}), StatusCode::UNPROCESSABLE_ENTITY, Some("channel")),
+        ("missing channel", "/api/runs".into(), json!({"bench": "err", "channel": "nightly"}), StatusCode::NOT_FOUND, Some("channel")),
         ("unknown bench", "/api/runs".into(), json!({"bench": "nope", "channel": "production"}), StatusCode::NOT_FOUND, Some("bench")),
         ("metadata not an object", "/api/runs".into(), json!({"bench": "err", "channel": "production", "metadata": [1]}), StatusCode::UNPROCESSABLE_ENTITY, Some("metadata")),
-        ("bench with unknown judge", "/api/benches/x".into(), json!({"workflow": "wf", "judge": "nobody"}), StatusCode::UNPROCESSABLE_ENTITY, Some("judge")),
+        ("bench with unknown judge", "/api/benches/x".into(), json!({"workflow": "wf", "judge": "nobody"}), StatusCode::NOT_FOUND, Some("judge")),
         ("threshold above max", "/api/benches/x".into(), json!({"workflow": "wf", "judge": "jd", "score_max": 10, "pass_threshold": 11}), StatusCode::UNPROCESSABLE_ENTITY, Some("pass_threshold")),
         ("bad script kind", "/api/scripts/tool/x/versions".into(), json!({"source": "x"}), StatusCode::NOT_FOUND, Some("kind")),
         ("version without source", "/api/scripts/workflow/wf/versions".into(), json!({"label": "x"}), StatusCode::UNPROCESSABLE_ENTITY, None),
-        ("move to unknown version", "/api/scripts/workflow/wf/channels/production".into(), json!({"version": 99}), StatusCode::UNPROCESSABLE_ENTITY, Some("version")),
+        ("move to unknown version", "/api/scripts/workflow/wf/channels/production".into(), json!({"version": 99}), StatusCode::NOT_FOUND, Some("version")),
         ("case id too long", "/api/benches/err/cases".into(), json!({"cases": [{"id": "x".repeat(257)}]}), StatusCode::UNPROCESSABLE_ENTITY, Some("cases[0].id")),
         ("cases for unknown bench", "/api/benches/nope/cases".into(), json!({"cases": [{"id": "a"}]}), StatusCode::NOT_FOUND, None),
         ("broken JSON", results.clone(), Value::Null, StatusCode::BAD_REQUEST, None),
@@ -560,7 +563,7 @@ async fn refused_import_writes_nothing(t: TestApp) {
     let mut b = bundle("broken");
     b["workflow"] = json!({"name": "agent", "version": 7});
     let (s, e) = t.post("/api/import", b).await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(s, StatusCode::NOT_FOUND, "no workflow script agent to take version 7 of");
     assert_eq!(e["error"]["field"], "workflow.name");
     let mut b = bundle("broken");
     b["run"]["status"] = json!("running");

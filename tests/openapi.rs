@@ -37,6 +37,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/bench-runs/{id}/results"),
     ("post", "/bench-runs/{id}/cancel"),
     ("get", "/bench-runs/{a}/compare/{b}"),
+    ("get", "/healthz"),
+    ("get", "/readyz"),
 ];
 
 #[tokio::test]
@@ -85,4 +87,73 @@ async fn openapi_document_lists_every_route_and_every_listed_route_is_served() {
     let (s, e) = t.get("/api/no/such/route").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert_eq!(e["error"]["message"], "no such API route");
+}
+
+/// The document states the server's checks exactly where a fuzzer reads them: the patterns and
+/// bounds of the request schemas are the ones the checks use, and every operation lists the
+/// answers its kind can give.
+#[test]
+fn request_schemas_carry_the_checks_and_operations_their_answers() {
+    use assay::server::store::input::json_schema::{CASE_ID, MAX_COST, MAX_COUNT, MAX_SCORE_MAX, NAME, SLUG, TIMESTAMP};
+    let doc = serde_json::to_value(assay::server::api::openapi()).unwrap();
+    let schemas = &doc["components"]["schemas"];
+    // Schemas with cross-field rules are `allOf: [the struct, {anyOf: …}]`.
+    let props = |name: &str| {
+        let s = &schemas[name];
+        let s = if s["allOf"].is_array() { &s["allOf"][0] } else { s };
+        s["properties"].clone()
+    };
+    for (schema, field, pattern) in [
+        ("TriggerRun", "channel", SLUG),
+        ("PutBench", "judge_channel", SLUG),
+        ("CaseInput", "id", CASE_ID),
+        ("ResultInput", "case_id", CASE_ID),
+        ("ImportBench", "name", SLUG),
+        ("ImportScript", "name", NAME),
+        ("ImportRun", "channel", SLUG),
+        ("ImportRun", "triggered_at", TIMESTAMP),
+        ("ImportRun", "completed_at", TIMESTAMP),
+    ] {
+        assert_eq!(props(schema)[field]["pattern"], pattern, "{schema}.{field}");
+    }
+    assert_eq!(props("PublishVersion")["channels"]["items"]["pattern"], SLUG);
+    assert_eq!(props("TriggerRun")["case_ids"]["items"]["pattern"], CASE_ID);
+    for field in ["duration_ms", "input_tokens", "output_tokens", "tool_tokens", "tokens_used"] {
+        assert_eq!(props("ResultInput")[field]["maximum"], MAX_COUNT, "{field}");
+        assert_eq!(props("ResultInput")[field]["minimum"], 0, "{field}");
+    }
+    for field in ["cost_usd", "workflow_cost_usd", "judge_cost_usd"] {
+        assert_eq!(props("ResultInput")[field]["maximum"], MAX_COST, "{field}");
+    }
+    assert_eq!(props("ResultInput")["epoch"]["minimum"], 1);
+    assert_eq!(props("PutBench")["score_max"]["maximum"], MAX_SCORE_MAX);
+    assert_eq!(schemas["ResultsBody"]["properties"]["results"]["maxItems"], assay::server::store::MAX_BATCH);
+    let param = |path: &str, method: &str, name: &str| {
+        doc["paths"][path][method]["parameters"].as_array().unwrap().iter().find(|p| p["name"] == name).unwrap()["schema"].clone()
+    };
+    assert_eq!(param("/api/benches/{bench}", "put", "bench")["pattern"], SLUG);
+    assert_eq!(param("/api/scripts/{kind}/{name}/versions", "post", "name")["pattern"], NAME);
+    assert_eq!(param("/api/scripts/{kind}/{name}/channels/{channel}", "put", "channel")["pattern"], SLUG);
+    // What each operation can answer, by what it is.
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let has = |code: &str| op["responses"][code].is_object();
+            if ["/healthz", "/readyz"].contains(&path.as_str()) {
+                assert!(!has("401"), "{method} {path} is public");
+                continue;
+            }
+            assert!(has("401") && has("503"), "{method} {path}");
+            if op["requestBody"].is_object() {
+                for code in ["400", "413", "415", "422"] {
+                    assert!(has(code), "{method} {path} has a body: {code}");
+                }
+            }
+            if op["security"].is_array() {
+                assert!(has("403"), "{method} {path} needs a scope: 403");
+            }
+            if path.contains('{') {
+                assert!(has("404"), "{method} {path} names something: 404");
+            }
+        }
+    }
 }

@@ -7,6 +7,8 @@ pub mod charts;
 pub mod config;
 pub mod demo;
 pub mod hash;
+pub mod layers;
+pub mod ops;
 pub mod sql;
 pub mod state;
 pub mod store;
@@ -16,8 +18,6 @@ pub mod word_diff;
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
-use tower_http::compression::CompressionLayer;
-use tower_http::trace::TraceLayer;
 
 use crate::app::{shell, App};
 use state::AppState;
@@ -35,7 +35,7 @@ pub fn app(state: AppState) -> Router {
     let routes = route_list();
     let store = state.store.clone();
     let options = state.leptos_options.clone();
-    Router::new()
+    let router = Router::new()
         .merge(api::router())
         .merge(auth::login::routes())
         .leptos_routes_with_context(
@@ -46,8 +46,7 @@ pub fn app(state: AppState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         // Over every route and the fallback alike: nothing is served outside the gate.
-        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::gate::check))
-        .layer(CompressionLayer::new())
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::gate::check));
+    // Outside the gate: its refusals carry a request id and are logged like any answer.
+    layers::around(router).with_state(state)
 }

@@ -14,7 +14,13 @@ pub fn fmt_ms(ms: i64) -> String {
 }
 
 /// Parse an RFC 3339 timestamp (any offset) to milliseconds since the epoch.
+/// An RFC 3339 timestamp as JSON Schema's `date-time` reads it: chrono alone would also take a
+/// space for the `T` and a leap second (`:60`), which the format does not.
 pub fn parse_ms(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if !matches!(b.get(10), Some(b'T' | b't')) || b.get(17..19) == Some(b"60") {
+        return None;
+    }
     DateTime::parse_from_rfc3339(s).ok().map(|t| t.timestamp_millis())
 }
 

@@ -49,8 +49,9 @@ async fn flaky(_: CanRead, State(s): State<AppState>, Path(bench): Path<String>,
 /// Channel x against channel y as a living link: each channel's latest completed full run,
 /// resolved now (`run_a_id` and `run_b_id` say which), compared as `/api/runs/{a}/compare/{b}`.
 #[utoipa::path(get, path = "/benches/{bench}/compare", tag = "benches",
-    params(("bench" = String, Path), ("x" = String, Query, description = "the baseline channel"), ("y" = String, Query, description = "the channel compared with it"),
-           ("target_delta" = Option<f64>, Query, description = "a mean delta to detect: significance.cases_needed")),
+    params(("bench" = String, Path), ("x" = String, Query, description = "the baseline channel", min_length = 1),
+           ("y" = String, Query, description = "the channel compared with it", min_length = 1),
+           ("target_delta" = Option<f64>, Query, description = "a mean delta to detect: significance.cases_needed", exclusive_minimum = 0)),
     responses((status = 200, body = CompareReport), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn compare_channels(
     _: CanRead,

@@ -30,9 +30,16 @@ pub fn seed_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(seed_compare))
 }
 
-/// Query pairs, percent-decoded; empty values count as absent.
+/// Query pairs, percent-decoded; empty text values count as absent, but an empty number or
+/// boolean is refused (it is neither).
 fn pairs(raw: Option<String>) -> ApiResult<Vec<(String, String)>> {
-    Ok(query_pairs(raw)?.into_iter().filter(|(_, v)| !v.is_empty()).collect())
+    let pairs = query_pairs(raw)?;
+    let empty = pairs.iter().find(|(k, v)| matches!(k.as_str(), "epsilon" | "case_dimensions") && v.trim().is_empty());
+    if let Some((k, _)) = empty {
+        let what = if k == "epsilon" { "a number" } else { "true or false" };
+        return Err(ApiError::invalid(k.clone(), format!("must be {what}")));
+    }
+    Ok(pairs.into_iter().filter(|(_, v)| !v.is_empty()).collect())
 }
 
 fn last<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
@@ -61,10 +68,10 @@ fn options(q: &CompareQuery) -> CompareOptions {
 /// deltas, significance and warnings. `format=csv` answers the per-case table as CSV.
 #[utoipa::path(get, path = "/runs/{a}/compare/{b}", tag = "runs",
     params(("a" = i64, Path, description = "the baseline run"), ("b" = i64, Path),
-           ("epsilon" = Option<f64>, Query, description = "score tolerance of the flags; default 1e-9 × run a's score_max"),
-           ("format" = Option<String>, Query, description = "json (default) or csv (always with case dimensions)"),
+           ("epsilon" = Option<f64>, Query, description = "score tolerance of the flags; default 1e-9 × run a's score_max", minimum = 0),
+           ("format" = Option<String>, Query, description = "json (default) or csv (always with case dimensions)", pattern = r"^(|json|csv)$"),
            ("case_dimensions" = Option<bool>, Query, description = "per-case dimension scores and paired dimension deltas (reads 3× the rows)"),
-           ("target_delta" = Option<f64>, Query, description = "a mean delta to detect: significance.cases_needed says how many cases that needs (80% power, α = 0.05)")),
+           ("target_delta" = Option<f64>, Query, description = "a mean delta to detect: significance.cases_needed says how many cases that needs (80% power, α = 0.05)", exclusive_minimum = 0)),
     responses((status = 200, content((CompareReport = "application/json"), (String = "text/csv"))),
               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn compare_runs(
@@ -95,7 +102,7 @@ async fn compare_runs(
 /// The seed's `CompareReport` (`akribes-sdk` `BenchRunsClient::compare`): the same report as
 /// `/api/runs/{a}/compare/{b}`.
 #[utoipa::path(get, path = "/bench-runs/{a}/compare/{b}", tag = "seed",
-    params(("a" = i64, Path), ("b" = i64, Path), ("epsilon" = Option<f64>, Query), ("case_dimensions" = Option<bool>, Query)),
+    params(("a" = i64, Path), ("b" = i64, Path), ("epsilon" = Option<f64>, Query, minimum = 0), ("case_dimensions" = Option<bool>, Query)),
     responses((status = 200, body = CompareReport), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn seed_compare(
     _: CanRead,
@@ -110,9 +117,10 @@ async fn seed_compare(
 
 /// Up to 8 runs side by side, the first the baseline; every other column flagged against it.
 #[utoipa::path(get, path = "/compare", tag = "runs",
-    params(("runs" = String, Query, description = "2 to 8 run ids, comma-separated, the baseline first"),
-           ("epsilon" = Option<f64>, Query),
-           ("flag" = Option<String>, Query, description = "keep rows where any column has one of these flags (comma list)")),
+    params(("runs" = Vec<i64>, Query, description = "2 to 8 different run ids, comma-separated, the baseline first",
+            style = Form, explode = false, min_items = 2, max_items = 8),
+           ("epsilon" = Option<f64>, Query, minimum = 0),
+           ("flag" = Option<String>, Query, description = "keep rows where any column has one of these flags (comma list)", pattern = r"^[\s,]*$|^[\s,]*(improved|regressed|unchanged|missing_a|missing_b)\s*(,[\s,]*(improved|regressed|unchanged|missing_a|missing_b)\s*)*[\s,]*$")),
     responses((status = 200, body = NWayReport), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn compare_many(
     _: CanRead,

@@ -100,7 +100,7 @@ impl std::error::Error for ApiError {}
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorBody {
-            error: ErrorDetail { code: self.code.to_string(), message: self.message, field: self.field },
+            error: ErrorDetail { code: self.code.to_string(), message: self.message, field: self.field, request_id: None },
         };
         (self.status, Json(body)).into_response()
     }

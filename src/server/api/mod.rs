@@ -2,12 +2,15 @@
 
 mod benches;
 mod compare;
+mod doc;
 pub mod error;
 pub mod extract;
+mod health;
 mod read;
 mod runs;
 mod scripts;
 pub mod seed;
+pub mod strict_json;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
@@ -33,7 +36,8 @@ pub const LARGE_BODY: usize = 64 * 1024 * 1024;
         (name = "scripts", description = "Workflow and judge scripts, versions and channels"),
         (name = "benches", description = "Benches and their cases"),
         (name = "runs", description = "Runs and their results"),
-        (name = "seed", description = "The akribes-sdk BenchRunsClient protocol")
+        (name = "seed", description = "The akribes-sdk BenchRunsClient protocol"),
+        (name = "operations", description = "Liveness and readiness probes (public, no token)")
     )
 )]
 struct ApiDoc;
@@ -57,19 +61,25 @@ fn routes() -> OpenApiRouter<AppState> {
         .route("/openapi.json", axum::routing::get(openapi_json))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(SMALL_BODY));
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api", api).merge(seed::router()).merge(compare::seed_router())
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api", api).merge(seed::router()).merge(compare::seed_router()).merge(health::router())
 }
 
 /// Every JSON route — `/api/…` and the seed's `/bench-runs/…`. The OpenAPI document is built
 /// from the same registrations, so a route cannot exist undocumented.
 pub fn router() -> Router<AppState> {
-    routes().split_for_parts().0
+    routes().split_for_parts().0.layer(axum::middleware::from_fn(crate::server::layers::json_rejections))
 }
 
 /// The OpenAPI document of [`router`], served at `/api/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     static DOC: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
-    DOC.get_or_init(|| routes().into_openapi()).clone()
+    DOC.get_or_init(|| {
+        let mut doc = routes().into_openapi();
+        utoipa::Modify::modify(&doc::StandardAnswers, &mut doc);
+        doc::rules(&mut doc);
+        doc
+    })
+    .clone()
 }
 
 async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {

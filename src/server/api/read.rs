@@ -26,23 +26,38 @@ fn bad(BadParam(field): BadParam) -> ApiError {
     ApiError::invalid(field, "must be a whole number")
 }
 
+/// The query's pairs. An empty text filter means no filter, but an empty `limit` is not a
+/// number: the API says so (the pages' forms never send one).
+fn list_pairs(raw: Option<String>) -> ApiResult<Vec<(String, String)>> {
+    let pairs = query_pairs(raw)?;
+    if pairs.iter().any(|(k, v)| k == "limit" && v.trim().is_empty()) {
+        return Err(ApiError::invalid("limit", "must be a whole number"));
+    }
+    Ok(pairs)
+}
+
 /// Runs, newest first, keyset-paginated; `meta.KEY=value` filters on run metadata.
 #[utoipa::path(get, path = "/runs", tag = "runs",
-    params(("bench" = Option<String>, Query), ("channel" = Option<String>, Query), ("status" = Option<String>, Query, description = "comma list"),
+    params(("bench" = Option<String>, Query), ("channel" = Option<String>, Query),
+           ("status" = Option<String>, Query, description = "comma list of run statuses", pattern = r"^\s*$|^\s*(pending|running|completed|failed|canceled)\s*(,\s*(pending|running|completed|failed|canceled)\s*)*$"),
            ("triggered_by" = Option<String>, Query), ("q" = Option<String>, Query), ("meta.KEY" = Option<String>, Query),
-           ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
+           ("limit" = Option<i64>, Query, minimum = 1, maximum = 500),
+           ("cursor" = Option<String>, Query, description = "`next_cursor` of the page before")),
     responses((status = 200, body = RunPage), (status = 422, body = ErrorBody)))]
 async fn list_runs(_: CanRead, State(s): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<Json<RunPage>> {
-    let pairs = query_pairs(q)?;
+    let pairs = list_pairs(q)?;
     let query = RunsQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))).map_err(bad)?;
     Ok(Json(s.store.list_runs(&query).await?))
 }
 
 /// A page of a run's results: no traces, a short output preview.
 #[utoipa::path(get, path = "/runs/{id}/results", tag = "runs",
-    params(("id" = i64, Path), ("status" = Option<String>, Query), ("verdict" = Option<String>, Query, description = "pass, fail, error or none"),
-           ("tag" = Option<String>, Query), ("q" = Option<String>, Query), ("sort" = Option<String>, Query, description = "case, score, latency, cost, created; `-` for descending"),
-           ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
+    params(("id" = i64, Path), ("status" = Option<String>, Query, description = "comma list of result statuses", pattern = r"^\s*$|^\s*(ok|cached|workflow_failed|judge_failed|skipped)\s*(,\s*(ok|cached|workflow_failed|judge_failed|skipped)\s*)*$"),
+           ("verdict" = Option<String>, Query, description = "comma list of pass, fail, error or none", pattern = r"^\s*$|^\s*(pass|fail|error|none)\s*(,\s*(pass|fail|error|none)\s*)*$"),
+           ("tag" = Option<String>, Query), ("q" = Option<String>, Query),
+           ("sort" = Option<String>, Query, description = "case, score, latency, cost, created; `-` for descending", pattern = r"^$|^(case|-?(score|latency|cost|created))$"),
+           ("limit" = Option<i64>, Query, minimum = 1, maximum = 500),
+           ("cursor" = Option<String>, Query, description = "`next_cursor` of the page before")),
     responses((status = 200, body = ResultPage), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn list_results(
     _: CanRead,
@@ -50,7 +65,7 @@ async fn list_results(
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<ResultPage>> {
-    let pairs = query_pairs(q)?;
+    let pairs = list_pairs(q)?;
     let query = ResultsQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))).map_err(bad)?;
     Ok(Json(s.store.list_results(parse_id("run", &id)?, &query).await?))
 }

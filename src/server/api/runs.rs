@@ -45,7 +45,9 @@ fn created_or_ok(created: bool) -> StatusCode {
 /// 200 with the first run.
 #[utoipa::path(post, path = "/runs", tag = "runs", request_body = TriggerRun,
     responses((status = 201, body = Run), (status = 200, body = Run, description = "idempotent replay"),
-              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+              (status = 404, body = ErrorBody, description = "the bench, a pinned version, the channel or a case id names nothing"),
+              (status = 409, body = ErrorBody, description = "sample_size is more than the cases to draw from"),
+              (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn trigger(
     _: CanWrite,
@@ -93,7 +95,7 @@ struct EpochQuery {
 
 /// One result, whole: scorer results, dimensions and trace.
 #[utoipa::path(get, path = "/runs/{id}/results/{case_id}", tag = "runs",
-    params(("id" = i64, Path), ("case_id" = String, Path, description = "percent-encoded"), ("epoch" = Option<i64>, Query)),
+    params(("id" = i64, Path), ("case_id" = String, Path, description = "percent-encoded"), ("epoch" = Option<i64>, Query, description = "default 1")),
     responses((status = 200, body = ResultDetail), (status = 404, body = ErrorBody)))]
 async fn get_result(
     _: CanRead,
@@ -102,7 +104,7 @@ async fn get_result(
     Query(q): Query<EpochQuery>,
 ) -> ApiResult<Json<ResultDetail>> {
     let epoch = match q.epoch.as_deref() {
-        None | Some("") => 1,
+        None => 1,
         Some(e) => e.parse::<i64>().map_err(|_| ApiError::invalid("epoch", "must be a whole number"))?,
     };
     Ok(Json(s.store.get_result(parse_id("run", &id)?, &case_id, epoch).await?))
@@ -150,7 +152,10 @@ async fn cancel(
 
 /// A whole run in one bundle — scripts, bench, cases, run and results — created finished.
 #[utoipa::path(post, path = "/import", tag = "runs", request_body = ImportBundle,
-    responses((status = 201, body = Run), (status = 200, body = Run, description = "idempotent replay"), (status = 422, body = ErrorBody)),
+    responses((status = 201, body = Run), (status = 200, body = Run, description = "idempotent replay"),
+              (status = 404, body = ErrorBody, description = "a script version the bundle names does not exist"),
+              (status = 409, body = ErrorBody, description = "a frozen case would change, or a result is outside the run's cases"),
+              (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn import(
     _: CanWrite,

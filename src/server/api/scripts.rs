@@ -26,7 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Publish a version, or answer the existing one with the same content hash (200); moves the
 /// named channels to it.
 #[utoipa::path(post, path = "/scripts/{kind}/{name}/versions", tag = "scripts", request_body = PublishVersion,
-    params(("kind" = String, Path, description = "`workflow` or `judge`"), ("name" = String, Path)),
+    params(("kind" = String, Path, description = "`workflow` or `judge`", pattern = r"^(workflow|judge)$"), ("name" = String, Path, pattern = r"^[^/\u0000-\u001F\u007F-\u009F]{1,128}$")),
     responses((status = 201, body = ScriptVersion, description = "a new version"), (status = 200, body = ScriptVersion, description = "the version with this content"),
               (status = 422, body = ErrorBody), (status = 401, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -57,7 +57,7 @@ async fn get_version(
 
 /// Point a channel at a version; the move is appended to its publish history.
 #[utoipa::path(put, path = "/scripts/{kind}/{name}/channels/{channel}", tag = "scripts", request_body = MoveChannel,
-    params(("kind" = String, Path), ("name" = String, Path), ("channel" = String, Path)),
+    params(("kind" = String, Path, pattern = r"^(workflow|judge)$"), ("name" = String, Path), ("channel" = String, Path, pattern = r"^[A-Za-z0-9._-]{1,128}$")),
     responses((status = 200, body = Channel), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn move_channel(
@@ -83,7 +83,7 @@ async fn get_channel(
 
 /// Create or replace a bench.
 #[utoipa::path(put, path = "/benches/{bench}", tag = "benches", request_body = PutBench,
-    params(("bench" = String, Path)),
+    params(("bench" = String, Path, pattern = r"^[A-Za-z0-9._-]{1,128}$")),
     responses((status = 200, body = Bench), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn put_bench(

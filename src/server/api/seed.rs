@@ -85,5 +85,8 @@ async fn results(_: CanRead, State(s): State<AppState>, Path(id): Path<String>) 
             }
         }
     });
+    // Fused: tower-http's compression layer polls the body once more after its end, which an
+    // `unfold` answers with a panic (a truncated body for every client that accepts gzip or br).
+    let stream = futures::StreamExt::fuse(stream);
     Ok(([(header::CONTENT_TYPE, "application/json")], Body::from_stream(stream)).into_response())
 }

@@ -7,7 +7,9 @@
 //! nothing of Assay's tables: the store above it does.
 
 mod batch;
+pub mod migrations;
 pub mod pg_copy;
+pub mod sqlite_backup;
 pub mod sqlite_raw;
 
 pub use batch::{BatchInsert, Col, Ty};

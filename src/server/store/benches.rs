@@ -20,14 +20,13 @@ impl StoreTx {
 impl StoreTx {
     pub(crate) async fn put_bench(&mut self, name: &str, s: &BenchSettings) -> StoreResult<BenchRow> {
         check_slug("bench", name)?;
+        // A name that names nothing is a 404 with the field, like an unknown bench in a trigger.
         let wid = self.script_id("workflow", &s.workflow).await?.ok_or_else(|| {
-            StoreError::invalid(
-                "workflow",
-                format!("no workflow script named '{}': publish a version first", s.workflow),
-            )
+            StoreError::not_found(format!("no workflow script named '{}': publish a version first", s.workflow))
+                .field("workflow")
         })?;
         let jid = self.script_id("judge", &s.judge).await?.ok_or_else(|| {
-            StoreError::invalid("judge", format!("no judge script named '{}': publish a version first", s.judge))
+            StoreError::not_found(format!("no judge script named '{}': publish a version first", s.judge)).field("judge")
         })?;
         let now = now_ms();
         self.exec(

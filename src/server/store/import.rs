@@ -2,7 +2,7 @@
 //! one transaction and left finished.
 
 use super::input::{
-    check_finite, check_metadata, check_slug, BenchSettings, Finish, ImportBundle, ImportScript, PutBench, RunMode,
+    check_finite, check_idempotency_key, check_metadata, check_slug, BenchSettings, Finish, ImportBundle, ImportScript, PutBench, RunMode,
 };
 use super::rows::NewRun;
 use super::{Store, StoreError, StoreResult, StoreTx, MAX_BATCH};
@@ -29,10 +29,10 @@ impl StoreTx {
             StoreError::invalid(format!("{kind}.version"), "name an existing version or give its source")
         })?;
         let sid = self.script_id(kind, &s.name).await?.ok_or_else(|| {
-            StoreError::invalid(format!("{kind}.name"), format!("no {kind} script named '{}'", s.name))
+            StoreError::not_found(format!("no {kind} script named '{}'", s.name)).field(format!("{kind}.name"))
         })?;
         self.version_by_number(sid, n).await?.ok_or_else(|| {
-            StoreError::invalid(format!("{kind}.version"), format!("{kind} '{}' has no version {n}", s.name))
+            StoreError::not_found(format!("{kind} '{}' has no version {n}", s.name)).field(format!("{kind}.version"))
         })?;
         Ok(n)
     }
@@ -73,6 +73,7 @@ impl Store {
         let channel = b.run.channel.clone().unwrap_or_else(|| "imported".to_string());
         check_slug("run.channel", &channel)?;
         check_finite("run.temperature", b.run.temperature)?;
+        check_idempotency_key("run.idempotency_key", &b.run.idempotency_key)?;
         let metadata = check_metadata("run.metadata", &b.run.metadata)?;
         let how = match b.run.status.as_deref().map(RunStatus::parse) {
             None | Some(Some(RunStatus::Completed)) => Finish::Complete,

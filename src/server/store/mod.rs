@@ -22,6 +22,7 @@ pub mod read;
 mod results;
 mod rows;
 mod runs;
+mod schema;
 mod scripts;
 mod sessions;
 mod stats;
@@ -36,6 +37,7 @@ use std::sync::Arc;
 pub use error::{StoreError, StoreResult};
 pub use input::Finish;
 pub use results::MAX_BATCH;
+pub use schema::SchemaState;
 pub use sessions::{is_session_id, SessionHolder, TokenHolder, RENEW_AFTER_MS, SESSION_ID_LEN};
 pub use tokens::{Scope, TokenInfo};
 

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use rand::seq::SliceRandom;
 
-use super::input::{check_case_id, check_finite, check_metadata, check_slug, RunMode, TriggerRun};
+use super::input::{check_case_id, check_finite, check_idempotency_key, check_metadata, check_slug, RunMode, TriggerRun};
 use super::rows::{BenchRow, NewRun, Resolved, RunRow, Selection, RUN_SELECT};
 use super::{Store, StoreError, StoreResult, StoreTx};
 use crate::args;
@@ -50,27 +50,26 @@ impl StoreTx {
     ) -> StoreResult<Resolved> {
         let workflow = match workflow_version {
             Some(n) => self.version_by_number(bench.workflow_script_id, n).await?.ok_or_else(|| {
-                StoreError::invalid("workflow_version", format!("workflow '{}' has no version {n}", bench.workflow))
+                StoreError::not_found(format!("workflow '{}' has no version {n}", bench.workflow)).field("workflow_version")
             })?,
             None => self.version_by_channel(bench.workflow_script_id, channel).await?.ok_or_else(|| {
-                StoreError::invalid(
-                    "channel",
-                    format!("workflow '{}' has no channel '{channel}': publish a version to it first", bench.workflow),
-                )
+                StoreError::not_found(format!(
+                    "workflow '{}' has no channel '{channel}': publish a version to it first",
+                    bench.workflow
+                ))
+                .field("channel")
             })?,
         };
         let judge = match judge_version {
             Some(n) => self.version_by_number(bench.judge_script_id, n).await?.ok_or_else(|| {
-                StoreError::invalid("judge_version", format!("judge '{}' has no version {n}", bench.judge))
+                StoreError::not_found(format!("judge '{}' has no version {n}", bench.judge)).field("judge_version")
             })?,
             None => self.version_by_channel(bench.judge_script_id, &bench.judge_channel).await?.ok_or_else(|| {
-                StoreError::invalid(
-                    "judge_channel",
-                    format!(
-                        "judge '{}' has no channel '{}' (the bench's judge channel)",
-                        bench.judge, bench.judge_channel
-                    ),
-                )
+                StoreError::not_found(format!(
+                    "judge '{}' has no channel '{}' (the bench's judge channel)",
+                    bench.judge, bench.judge_channel
+                ))
+                .field("judge_channel")
             })?,
         };
         Ok(Resolved { bench, workflow, judge })
@@ -110,10 +109,9 @@ impl StoreTx {
                 .map(|r| r.0)
                 .collect();
                 if let Some(i) = ids.iter().position(|id| !found.contains(id)) {
-                    return Err(StoreError::invalid(
-                        format!("case_ids[{i}]"),
-                        format!("the bench has no case '{}'", ids[i]),
-                    ));
+                    return Err(
+                        StoreError::not_found(format!("the bench has no case '{}'", ids[i])).field(format!("case_ids[{i}]"))
+                    );
                 }
                 Some(unique)
             }
@@ -135,11 +133,16 @@ impl StoreTx {
                         .map(|r| r.0)
                         .collect(),
                 };
-                if k < 1 || k as usize > pool.len() {
-                    return Err(StoreError::invalid(
-                        "sample_size",
-                        format!("must lie in [1, {}] (the cases to draw from)", pool.len()),
-                    ));
+                if k < 1 {
+                    return Err(StoreError::invalid("sample_size", "must be at least 1"));
+                }
+                // More than the bench holds today: a conflict with its state, not a bad value.
+                if k as usize > pool.len() {
+                    return Err(StoreError::conflict(
+                        "too_few_cases",
+                        format!("sample_size {k} is more than the {} cases to draw from", pool.len()),
+                    )
+                    .field("sample_size"));
                 }
                 pool.shuffle(&mut rand::thread_rng());
                 pool.truncate(k as usize);
@@ -214,11 +217,7 @@ impl Store {
         if t.mode == RunMode::Full && t.sample_size.is_some() {
             return Err(StoreError::invalid("sample_size", "sample_size goes with mode 'sampled'"));
         }
-        if let Some(k) = &t.idempotency_key {
-            if k.is_empty() || k.len() > 256 {
-                return Err(StoreError::invalid("idempotency_key", "must be 1–256 characters"));
-            }
-        }
+        check_idempotency_key("idempotency_key", &t.idempotency_key)?;
         let mut tx = self.begin().await?;
         let bench = tx
             .bench_by_name(&t.bench)

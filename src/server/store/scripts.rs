@@ -210,7 +210,7 @@ impl Store {
             .await?
             .ok_or_else(|| StoreError::not_found(format!("no {kind} script named '{name}'")).field("name"))?;
         let v = tx.version_by_number(sid, version).await?.ok_or_else(|| {
-            StoreError::invalid("version", format!("{kind} script '{name}' has no version {version}"))
+            StoreError::not_found(format!("{kind} script '{name}' has no version {version}")).field("version")
         })?;
         tx.move_channel_to(sid, channel, v.id, published_by).await?;
         let out = tx.channel(sid, channel).await?;

@@ -170,11 +170,14 @@ impl StoreTx {
                 (Some(sel), Some(_)) => sel.contains(&p.case_id),
                 (None, Some((pk, _, _))) => *pk <= run.max_case_pk,
             };
+            // The run's selection was fixed when it was triggered: a case outside it conflicts
+            // with the run, whatever the value says.
             let Some((_, name, hash)) = case.filter(|_| in_selection) else {
-                return Err(StoreError::invalid(
-                    format!("results[{i}].case_id"),
+                return Err(StoreError::conflict(
+                    "not_in_selection",
                     format!("case '{}' is not in run {}'s selection", p.case_id, run.id),
-                ));
+                )
+                .field(format!("results[{i}].case_id")));
             };
             p.case_name = name.clone();
             if p.input_hash.is_none() {

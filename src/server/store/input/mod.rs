@@ -4,9 +4,13 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::error::{StoreError, StoreResult};
+mod checks;
+pub mod json_schema;
+pub mod whole;
+
+pub use checks::*;
+
 use crate::domain::ResultStatus;
-use crate::model::{ToolCall, TraceStep};
 
 #[derive(Debug, Clone, Deserialize, Default, utoipa::ToSchema)]
 pub struct PublishVersion {
@@ -18,12 +22,15 @@ pub struct PublishVersion {
     pub system_prompt: Option<String>,
     pub temperature: Option<f64>,
     pub config: Option<Value>,
+    /// Channels to point at the version (bench and channel names: letters, digits, `-_.`).
     #[serde(default)]
+    #[schema(schema_with = crate::server::store::input::json_schema::slug_list)]
     pub channels: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct MoveChannel {
+    #[serde(deserialize_with = "crate::server::store::input::whole::one")]
     pub version: i64,
     pub published_by: Option<String>,
 }
@@ -31,21 +38,30 @@ pub struct MoveChannel {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct PutBench {
     pub description: Option<String>,
+    /// A workflow script that has a published version.
     pub workflow: String,
+    /// A judge script that has a published version.
     pub judge: String,
+    #[schema(pattern = r"^[A-Za-z0-9._-]{1,128}$")]
     pub judge_channel: Option<String>,
+    /// Default 1.
+    #[schema(exclusive_minimum = 0, maximum = 1e6)]
     pub score_max: Option<f64>,
+    /// Default half of `score_max`; at most `score_max`.
+    #[schema(minimum = 0, maximum = 1e6)]
     pub pass_threshold: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct CaseInput {
+    #[schema(pattern = r"^[^\u0000-\u001F\u007F-\u009F]{1,256}$")]
     pub id: String,
     pub name: Option<String>,
     pub inputs: Option<Value>,
     pub expected_output: Option<Value>,
     pub ground_truth: Option<Value>,
     #[serde(default)]
+    #[schema(schema_with = crate::server::store::input::json_schema::tag_list)]
     pub tags: Vec<String>,
     /// Absent keeps a stored case's flag (new cases start unfrozen).
     pub frozen: Option<bool>,
@@ -76,28 +92,40 @@ impl RunMode {
 #[derive(Debug, Clone, Deserialize, Default, utoipa::ToSchema)]
 pub struct TriggerRun {
     pub bench: String,
+    #[schema(pattern = r"^[A-Za-z0-9._-]{1,128}$")]
     pub channel: String,
     pub triggered_by: Option<String>,
     pub notes: Option<String>,
+    #[schema(schema_with = crate::server::store::input::json_schema::case_id_list_or_null)]
     pub case_ids: Option<Vec<String>>,
     #[serde(default)]
     pub mode: RunMode,
+    /// With `mode: sampled` only: how many of the selected cases to draw.
+    #[serde(default, deserialize_with = "crate::server::store::input::whole::opt")]
+    #[schema(minimum = 1)]
     pub sample_size: Option<i64>,
     pub mcp_session_id: Option<String>,
     pub model: Option<String>,
     pub system_prompt: Option<String>,
     pub temperature: Option<f64>,
+    #[schema(schema_with = crate::server::store::input::json_schema::object_or_null)]
     pub metadata: Option<Value>,
+    #[schema(min_length = 1, max_length = 256)]
     pub idempotency_key: Option<String>,
     /// Pin a workflow version number instead of resolving the channel.
+    #[serde(default, deserialize_with = "crate::server::store::input::whole::opt")]
     pub workflow_version: Option<i64>,
     /// Pin a judge version number instead of resolving the bench's judge channel.
+    #[serde(default, deserialize_with = "crate::server::store::input::whole::opt")]
     pub judge_version: Option<i64>,
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct ScorerInput {
+    #[schema(min_length = 1)]
     pub scorer_name: String,
+    /// At least 0 and at most the bench's `score_max`.
+    #[schema(minimum = 0)]
     pub score: Option<f64>,
     pub passed: Option<bool>,
     pub reason: Option<String>,
@@ -115,22 +143,31 @@ pub struct TraceInput {
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct StepInput {
+    #[serde(default, deserialize_with = "crate::server::store::input::whole::opt")]
     pub index: Option<i64>,
     #[serde(rename = "type")]
     pub step_type: Option<String>,
     pub name: Option<String>,
     pub output: Option<TextOrJson>,
+    #[serde(default, deserialize_with = "crate::server::store::input::whole::opt")]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub tokens_used: Option<i64>,
+    #[serde(default, deserialize_with = "crate::server::store::input::whole::opt")]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub duration_ms: Option<i64>,
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct ToolCallInput {
+    #[serde(default, deserialize_with = "crate::server::store::input::whole::opt")]
     pub step_index: Option<i64>,
+    #[schema(min_length = 1)]
     pub tool_name: String,
     pub arguments: Option<TextOrJson>,
     pub result: Option<TextOrJson>,
     pub error: Option<String>,
+    #[serde(default, deserialize_with = "crate::server::store::input::whole::opt")]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub duration_ms: Option<i64>,
 }
 
@@ -153,21 +190,43 @@ impl TextOrJson {
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct ResultInput {
+    /// A case of the run's selection.
+    #[schema(pattern = r"^[^\u0000-\u001F\u007F-\u009F]{1,256}$")]
     pub case_id: String,
+    /// Default 1.
+    #[serde(default, deserialize_with = "crate::server::store::input::whole::opt")]
+    #[schema(minimum = 1)]
     pub epoch: Option<i64>,
     pub status: ResultStatus,
+    /// At least 0 and at most the bench's `score_max`.
+    #[schema(minimum = 0)]
     pub headline_score: Option<f64>,
     pub score: Option<Value>,
     #[serde(alias = "output")]
     pub workflow_output: Option<Value>,
     pub error: Option<String>,
+    #[serde(default, deserialize_with = "crate::server::store::input::whole::opt")]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub duration_ms: Option<i64>,
+    #[serde(default, deserialize_with = "crate::server::store::input::whole::opt")]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub input_tokens: Option<i64>,
+    #[serde(default, deserialize_with = "crate::server::store::input::whole::opt")]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub output_tokens: Option<i64>,
+    #[serde(default, deserialize_with = "crate::server::store::input::whole::opt")]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub tool_tokens: Option<i64>,
+    /// Default input + output + tool tokens (and, when those are given, equal to their sum).
+    #[serde(default, deserialize_with = "crate::server::store::input::whole::opt")]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub tokens_used: Option<i64>,
+    #[schema(minimum = 0, maximum = 1e9)]
     pub workflow_cost_usd: Option<f64>,
+    #[schema(minimum = 0, maximum = 1e9)]
     pub judge_cost_usd: Option<f64>,
+    /// Default workflow + judge cost (and, when those are given, equal to their sum).
+    #[schema(minimum = 0, maximum = 1e9)]
     pub cost_usd: Option<f64>,
     #[serde(default)]
     pub cache_hit: bool,
@@ -177,6 +236,7 @@ pub struct ResultInput {
     #[serde(default)]
     pub scorer_results: Vec<ScorerInput>,
     #[serde(default)]
+    #[schema(schema_with = crate::server::store::input::json_schema::dimension_scores)]
     pub dimension_scores: std::collections::BTreeMap<String, f64>,
     #[serde(default)]
     pub trace: Option<TraceInput>,
@@ -184,6 +244,7 @@ pub struct ResultInput {
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct ResultsBody {
+    #[schema(max_items = 10_000)]
     pub results: Vec<ResultInput>,
 }
 
@@ -225,10 +286,14 @@ pub struct ImportBundle {
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct ImportBench {
+    #[schema(pattern = r"^[A-Za-z0-9._-]{1,128}$")]
     pub name: String,
     pub description: Option<String>,
+    #[schema(pattern = r"^[A-Za-z0-9._-]{1,128}$")]
     pub judge_channel: Option<String>,
+    #[schema(exclusive_minimum = 0, maximum = 1e6)]
     pub score_max: Option<f64>,
+    #[schema(minimum = 0, maximum = 1e6)]
     pub pass_threshold: Option<f64>,
 }
 
@@ -236,7 +301,10 @@ pub struct ImportBench {
 /// by content hash) on the way in.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct ImportScript {
+    #[schema(pattern = r"^[^/\u0000-\u001F\u007F-\u009F]{1,128}$")]
     pub name: String,
+    /// An existing version number; or give `source`.
+    #[serde(default, deserialize_with = "crate::server::store::input::whole::opt")]
     pub version: Option<i64>,
     pub source: Option<String>,
     pub language: Option<String>,
@@ -267,185 +335,33 @@ impl ImportScript {
 
 #[derive(Debug, Clone, Deserialize, Default, utoipa::ToSchema)]
 pub struct ImportRun {
+    #[schema(pattern = r"^[A-Za-z0-9._-]{1,128}$")]
     pub channel: Option<String>,
+    /// `completed` (the default), `failed` or `canceled`.
+    #[schema(pattern = r"^(completed|failed|canceled)$")]
     pub status: Option<String>,
     pub triggered_by: Option<String>,
+    #[schema(format = DateTime, pattern = r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$")]
     pub triggered_at: Option<String>,
+    #[schema(format = DateTime, pattern = r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$")]
     pub completed_at: Option<String>,
     pub notes: Option<String>,
+    #[schema(schema_with = crate::server::store::input::json_schema::case_id_list_or_null)]
     pub case_ids: Option<Vec<String>>,
     pub mcp_session_id: Option<String>,
     pub model: Option<String>,
     pub system_prompt: Option<String>,
     pub temperature: Option<f64>,
+    #[schema(schema_with = crate::server::store::input::json_schema::object_or_null)]
     pub metadata: Option<Value>,
     pub error: Option<String>,
+    #[schema(min_length = 1, max_length = 256)]
     pub idempotency_key: Option<String>,
-}
-
-/// The resolved settings of a bench write.
-pub struct BenchSettings {
-    pub description: Option<String>,
-    pub workflow: String,
-    pub judge: String,
-    pub judge_channel: String,
-    pub score_max: f64,
-    pub pass_threshold: f64,
-}
-
-impl BenchSettings {
-    /// Validate a PUT body; omitted optional fields take their defaults (PUT replaces).
-    pub fn from_put(p: &PutBench) -> StoreResult<BenchSettings> {
-        let score_max = p.score_max.unwrap_or(1.0);
-        if !score_max.is_finite() || score_max <= 0.0 {
-            return Err(StoreError::invalid("score_max", "must be a positive finite number"));
-        }
-        let pass_threshold = p.pass_threshold.unwrap_or(0.5 * score_max);
-        if !pass_threshold.is_finite() || pass_threshold < 0.0 || pass_threshold > score_max {
-            return Err(StoreError::invalid("pass_threshold", format!("must lie in [0, {score_max}]")));
-        }
-        let judge_channel = p.judge_channel.clone().unwrap_or_else(|| "production".to_string());
-        check_slug("judge_channel", &judge_channel)?;
-        Ok(BenchSettings {
-            description: p.description.clone(),
-            workflow: p.workflow.clone(),
-            judge: p.judge.clone(),
-            judge_channel,
-            score_max,
-            pass_threshold,
-        })
-    }
-}
-
-// ---- shared checks ----
-
-/// A script kind in a path: `workflow` or `judge` (anything else names no script: 404).
-pub fn check_kind(kind: &str) -> StoreResult<()> {
-    match kind {
-        "workflow" | "judge" => Ok(()),
-        _ => Err(StoreError::not_found(format!("unknown script kind '{kind}': use 'workflow' or 'judge'")).field("kind")),
-    }
-}
-
-/// A run's metadata: absent or null is `{}`; anything but an object is refused.
-pub fn check_metadata(field: &str, m: &Option<Value>) -> StoreResult<Value> {
-    match m {
-        None | Some(Value::Null) => Ok(Value::Object(Default::default())),
-        Some(v @ Value::Object(_)) => Ok(v.clone()),
-        Some(_) => Err(StoreError::invalid(field, "metadata must be a JSON object")),
-    }
-}
-
-/// A name used in a URL path segment: 1–128 characters, no `/`, no control characters.
-pub fn check_name(field: &str, s: &str) -> StoreResult<()> {
-    if s.is_empty() || s.chars().count() > 128 {
-        return Err(StoreError::invalid(field, "must be 1–128 characters"));
-    }
-    if s.contains('/') || s.chars().any(char::is_control) {
-        return Err(StoreError::invalid(field, "must not contain '/' or control characters"));
-    }
-    Ok(())
-}
-
-/// A slug (bench and channel names): letters, digits, `-`, `_`, `.`; 1–128 characters.
-pub fn check_slug(field: &str, s: &str) -> StoreResult<()> {
-    if s.is_empty() || s.len() > 128 {
-        return Err(StoreError::invalid(field, "must be 1–128 characters"));
-    }
-    if !s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
-        return Err(StoreError::invalid(field, "may hold only letters, digits, '-', '_' and '.'"));
-    }
-    Ok(())
-}
-
-pub fn check_case_id(field: &str, s: &str) -> StoreResult<()> {
-    let n = s.chars().count();
-    if n == 0 || n > 256 {
-        return Err(StoreError::invalid(field, "a case id must be 1–256 characters"));
-    }
-    if s.chars().any(char::is_control) {
-        return Err(StoreError::invalid(field, "a case id must not contain control characters"));
-    }
-    Ok(())
-}
-
-pub fn check_finite(field: &str, v: Option<f64>) -> StoreResult<()> {
-    match v {
-        Some(x) if !x.is_finite() => Err(StoreError::invalid(field, "must be a finite number")),
-        _ => Ok(()),
-    }
-}
-
-/// Scores lie in `[0, score_max]`.
-pub fn check_score(field: &str, v: Option<f64>, score_max: f64) -> StoreResult<()> {
-    match v {
-        Some(x) if !x.is_finite() || x < 0.0 || x > score_max => Err(StoreError::invalid(
-            field,
-            format!("score {x} is outside [0, {score_max}]"),
-        )),
-        _ => Ok(()),
-    }
-}
-
-pub fn check_non_negative_f(field: &str, v: Option<f64>) -> StoreResult<()> {
-    match v {
-        Some(x) if !x.is_finite() || x < 0.0 => {
-            Err(StoreError::invalid(field, "must be a non-negative finite number"))
-        }
-        _ => Ok(()),
-    }
-}
-
-pub fn check_non_negative_i(field: &str, v: Option<i64>) -> StoreResult<()> {
-    match v {
-        Some(x) if x < 0 => Err(StoreError::invalid(field, "must not be negative")),
-        _ => Ok(()),
-    }
-}
-
-impl From<StepInput> for TraceStep {
-    fn from(s: StepInput) -> Self {
-        TraceStep {
-            index: s.index.unwrap_or(0),
-            step_type: s.step_type,
-            name: s.name,
-            output: s.output.map(TextOrJson::into_text),
-            tokens_used: s.tokens_used,
-            duration_ms: s.duration_ms,
-        }
-    }
-}
-
-impl From<ToolCallInput> for ToolCall {
-    fn from(t: ToolCallInput) -> Self {
-        ToolCall {
-            step_index: t.step_index,
-            tool_name: t.tool_name,
-            arguments: t.arguments.map(TextOrJson::into_text),
-            result: t.result.map(TextOrJson::into_text),
-            error: t.error,
-            duration_ms: t.duration_ms,
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn checks() {
-        assert!(check_score("s", Some(1.0), 1.0).is_ok());
-        assert_eq!(check_score("s", Some(1.01), 1.0).unwrap_err().field_name(), Some("s"));
-        assert!(check_score("s", Some(-0.0001), 1.0).is_err());
-        assert!(check_score("s", Some(f64::NAN), 1.0).is_err());
-        assert!(check_slug("b", "support-bot_v2.1").is_ok());
-        assert!(check_slug("b", "has space").is_err());
-        assert!(check_case_id("c", "a/b c é").is_ok());
-        assert!(check_case_id("c", &"x".repeat(257)).is_err());
-        assert!(check_non_negative_f("c", Some(-1.0)).is_err());
-        assert!(check_non_negative_i("d", Some(-1)).is_err());
-    }
 
     #[test]
     fn output_is_an_alias_of_workflow_output() {
