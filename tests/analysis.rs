@@ -87,7 +87,7 @@ async fn flaky_cases_flip_under_unchanged_conditions(t: TestApp) {
 
 async fn flaky_parameters_are_checked(t: TestApp) {
     t.seed_bench("fp", &["a"]).await;
-    for (q, field) in [("last=0", "last"), ("last=201", "last"), ("last=ten", "last"), ("last=1.5", "last")] {
+    for (q, field) in [("last=0", "last"), ("last=201", "last"), ("last=ten", "last"), ("last=1.5", "last"), ("last=", "last")] {
         let (s, e) = t.get(&format!("/api/benches/fp/flaky?{q}")).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{q}: {e}");
         assert_eq!(e["error"]["field"], field, "{q}: {e}");
@@ -126,6 +126,8 @@ async fn channel_link_follows_the_latest_completed_full_runs(t: TestApp) {
         ("x=staging&y=canary", StatusCode::NOT_FOUND, "x"),
         ("x=production&y=nowhere", StatusCode::NOT_FOUND, "y"),
         ("x=production&y=canary&target_delta=-1", StatusCode::UNPROCESSABLE_ENTITY, "target_delta"),
+        ("x=production&y=canary&target_delta=", StatusCode::UNPROCESSABLE_ENTITY, "target_delta"),
+        ("x=&y=canary", StatusCode::UNPROCESSABLE_ENTITY, "x"),
     ] {
         let (s, e) = t.get(&format!("/api/benches/ch/compare?{q}")).await;
         assert_eq!(s, status, "{q}: {e}");

@@ -20,9 +20,14 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(flaky)).routes(routes!(compare_channels))
 }
 
-/// The last value of `key` that is not empty.
+/// The last value of `key`, empty or not (an empty number is refused, as on every route).
 fn get<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    pairs.iter().rev().find(|(k, v)| k == key && !v.is_empty()).map(|(_, v)| v.as_str())
+    pairs.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
+
+/// The last value of `key` that is not empty (an empty channel filter is no filter).
+fn get_text<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    get(pairs, key).filter(|v| !v.is_empty())
 }
 
 /// The flaky cases of a bench: a case's verdict changed across the epochs of a run, or across
@@ -42,7 +47,7 @@ async fn flaky(_: CanRead, State(s): State<AppState>, Path(bench): Path<String>,
             .filter(|n| (1..=MAX_LAST).contains(n))
             .ok_or_else(|| ApiError::invalid("last", format!("'{v}' is not a whole number from 1 to {MAX_LAST}")))?,
     };
-    let report = s.store.flaky_cases(&bench, get(&pairs, "channel"), last).await?;
+    let report = s.store.flaky_cases(&bench, get_text(&pairs, "channel"), last).await?;
     Ok(Json((*report).clone()))
 }
 
@@ -60,8 +65,8 @@ async fn compare_channels(
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<CompareReport>> {
     let pairs = query_pairs(q)?;
-    let x = get(&pairs, "x").ok_or_else(|| ApiError::invalid("x", "name the baseline channel: ?x=canary&y=staging"))?;
-    let y = get(&pairs, "y").ok_or_else(|| ApiError::invalid("y", "name the channel to compare: ?x=canary&y=staging"))?;
+    let x = get_text(&pairs, "x").ok_or_else(|| ApiError::invalid("x", "name the baseline channel: ?x=canary&y=staging"))?;
+    let y = get_text(&pairs, "y").ok_or_else(|| ApiError::invalid("y", "name the channel to compare: ?x=canary&y=staging"))?;
     let target = get(&pairs, "target_delta")
         .map(|v| v.trim().parse::<f64>().ok().filter(|t| t.is_finite() && *t > 0.0).ok_or_else(|| ApiError::invalid("target_delta", format!("'{v}' is not a positive number"))))
         .transpose()?;
