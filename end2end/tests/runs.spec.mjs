@@ -45,17 +45,17 @@ test.describe("run list", () => {
     const first = await rows(page).locator("td:nth-child(2) a").allTextContents();
     await page.getByRole("link", { name: "Older »" }).click();
     await expect(page).toHaveURL(/cursor=/);
-    await expect(rows(page)).toHaveCount(17);
+    await expect(rows(page)).toHaveCount(21);
     const second = await rows(page).locator("td:nth-child(2) a").allTextContents();
     const ids = [...first, ...second].map((t) => Number(t.replace("#", "")));
-    expect(new Set(ids).size).toBe(67);
+    expect(new Set(ids).size).toBe(71);
     expect(ids).toEqual([...ids].sort((a, b) => b - a));
     await expect(page.getByRole("link", { name: "« Newest" })).toBeVisible();
   });
 
   test("status, metadata and search filters; judge versions are links", async ({ page }) => {
     await page.goto("/runs?status=completed");
-    await expect(rows(page)).toHaveCount(26);
+    await expect(rows(page)).toHaveCount(30);
     await page.goto("/runs?meta.branch=feat%2Fx&channel=production");
     await expect(rows(page)).toHaveCount(5);
     await page.goto("/runs?q=run%20number%2042");

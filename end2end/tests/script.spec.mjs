@@ -25,10 +25,10 @@ test.describe("script version page", () => {
     // The version picker lists every version, each a link.
     for (const n of [1, 2, 3]) expect(html).toContain(`href="${V(n)}"`);
     expect(html).toContain(`href="${V(3)}?diff=2"`);
-    // v1 is what every rubric-judged seeded run used: the newest 50 of 65, each a link.
+    // v1 is what every rubric-judged seeded run used: the newest 50 of 69, each a link.
     const v1 = await (await request.get(V(1))).text();
     expect((v1.match(/data-testid="version-run"/g) || []).length).toBe(50);
-    expect(v1).toContain("Runs that used this version (65)");
+    expect(v1).toContain("Runs that used this version (69)");
     expect(v1).toContain('href="/runs/62"');
   });
 
@@ -50,7 +50,7 @@ test.describe("script version page", () => {
     await hydrated(page);
     const runs = page.getByTestId("version-run");
     await expect(runs).toHaveCount(50);
-    await expect(runs.first().getByRole("link").first()).toHaveAttribute("href", "/runs/67");
+    await expect(runs.first().getByRole("link").first()).toHaveAttribute("href", "/runs/71");
     await expect(channels.filter({ hasText: "production" })).toContainText("this version");
     expect(errors).toEqual([]);
   });
