@@ -145,6 +145,9 @@ pub struct Run {
     pub idempotency_key: Option<String>,
     pub pass_threshold: f64,
     pub score_max: f64,
+    /// Some results' verdicts are the source's own pass/fail (an imported run), not the threshold's.
+    #[serde(default)]
+    pub verdicts_from_source: bool,
     // aggregates
     pub total_cases: i64,
     pub results_count: i64,

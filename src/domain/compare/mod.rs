@@ -95,6 +95,7 @@ pub(crate) fn test_run(id: i64) -> crate::model::Run {
         total_tokens: 0,
         dimension_scores: Default::default(),
         last_result_at: None,
+        verdicts_from_source: false,
     }
 }
 

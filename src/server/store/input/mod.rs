@@ -1,7 +1,7 @@
 //! What the store is asked to write — the write API's request bodies, which the API decodes and
 //! the CLI, the demo and the importers build — and the checks every body shares. No HTTP here.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 mod checks;
@@ -10,7 +10,7 @@ pub mod whole;
 
 pub use checks::*;
 
-use crate::domain::ResultStatus;
+use crate::domain::{ResultStatus, Verdict};
 
 #[derive(Debug, Clone, Deserialize, Default, utoipa::ToSchema)]
 pub struct PublishVersion {
@@ -52,7 +52,7 @@ pub struct PutBench {
     pub pass_threshold: Option<f64>,
 }
 
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CaseInput {
     #[schema(pattern = r"^[^\u0000-\u001F\u007F-\u009F]{1,256}$")]
     pub id: String,
@@ -120,7 +120,7 @@ pub struct TriggerRun {
     pub judge_version: Option<i64>,
 }
 
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ScorerInput {
     #[schema(min_length = 1)]
     pub scorer_name: String,
@@ -133,7 +133,7 @@ pub struct ScorerInput {
     pub details: Option<Value>,
 }
 
-#[derive(Debug, Clone, Deserialize, Default, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct TraceInput {
     #[serde(default)]
     pub steps: Vec<StepInput>,
@@ -141,7 +141,7 @@ pub struct TraceInput {
     pub tool_calls: Vec<ToolCallInput>,
 }
 
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StepInput {
     #[serde(default, deserialize_with = "crate::server::store::input::whole::opt")]
     pub index: Option<i64>,
@@ -157,7 +157,7 @@ pub struct StepInput {
     pub duration_ms: Option<i64>,
 }
 
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ToolCallInput {
     #[serde(default, deserialize_with = "crate::server::store::input::whole::opt")]
     pub step_index: Option<i64>,
@@ -172,7 +172,7 @@ pub struct ToolCallInput {
 }
 
 /// A trace text that a harness may send as a string or as structured JSON; stored as text.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum TextOrJson {
     Text(String),
@@ -188,7 +188,7 @@ impl TextOrJson {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ResultInput {
     /// A case of the run's selection.
     #[schema(pattern = r"^[^\u0000-\u001F\u007F-\u009F]{1,256}$")]
@@ -198,6 +198,10 @@ pub struct ResultInput {
     #[schema(minimum = 1)]
     pub epoch: Option<i64>,
     pub status: ResultStatus,
+    /// The source's own pass/fail (an import from a harness that decides it): stored as given
+    /// instead of the verdict against the run's threshold.
+    #[serde(default)]
+    pub verdict: Option<Verdict>,
     /// At least 0 and at most the bench's `score_max`.
     #[schema(minimum = 0)]
     pub headline_score: Option<f64>,
@@ -284,7 +288,7 @@ pub struct ImportBundle {
     pub results: Vec<ResultInput>,
 }
 
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ImportBench {
     #[schema(pattern = r"^[A-Za-z0-9._-]{1,128}$")]
     pub name: String,
@@ -299,7 +303,7 @@ pub struct ImportBench {
 
 /// A script named by an import: an existing `version` number, or a `source` published (or found
 /// by content hash) on the way in.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ImportScript {
     #[schema(pattern = r"^[^/\u0000-\u001F\u007F-\u009F]{1,128}$")]
     pub name: String,
@@ -333,7 +337,7 @@ impl ImportScript {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, Default, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct ImportRun {
     #[schema(pattern = r"^[A-Za-z0-9._-]{1,128}$")]
     pub channel: Option<String>,

@@ -131,8 +131,9 @@ impl StoreTx {
         for p in &batch.results {
             delta.add(&p.contribution());
         }
+        let given = batch.results.iter().any(|p| p.verdict_given);
         let inserted = self.insert(batch).await?;
-        self.apply_delta(&run, &delta).await?;
+        self.apply_delta(&run, &delta, given).await?;
         Ok(IngestCounts { inserted: inserted - replaced, replaced })
     }
 
@@ -263,20 +264,23 @@ impl StoreTx {
         Ok(n)
     }
 
-    /// Move a run's stored sums by `d`, and a pending run to running.
-    async fn apply_delta(&mut self, run: &RunRow, d: &AggSums) -> StoreResult<()> {
+    /// Move a run's stored sums by `d`, a pending run to running, and note verdicts the source gave.
+    async fn apply_delta(&mut self, run: &RunRow, d: &AggSums, verdicts_given: bool) -> StoreResult<()> {
         let cols = SumsRow::COLUMNS;
         let set: Vec<String> = cols.iter().enumerate().map(|(i, c)| format!("{c} = {c} + ${}", i + 1)).collect();
         let mut values = SumsRow::from_sums(d).values();
         values.push(now_ms().into());
+        values.push(verdicts_given.into());
         values.push(run.id.into());
         self.exec(
             &format!(
                 "UPDATE runs SET {}, last_result_at = ${}, \
-                 status = CASE WHEN status = 'pending' THEN 'running' ELSE status END WHERE id = ${}",
+                 status = CASE WHEN status = 'pending' THEN 'running' ELSE status END, \
+                 verdicts_from_source = (verdicts_from_source OR ${}) WHERE id = ${}",
                 set.join(", "),
                 cols.len() + 1,
-                cols.len() + 2
+                cols.len() + 2,
+                cols.len() + 3
             ),
             values,
         )

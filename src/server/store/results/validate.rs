@@ -25,6 +25,8 @@ pub(super) struct Prepared {
     pub epoch: i64,
     pub status: ResultStatus,
     pub verdict: Option<Verdict>,
+    /// The verdict is the source's own (given), not the threshold's.
+    pub verdict_given: bool,
     pub headline_score: Option<f64>,
     pub score: Option<String>,
     pub output: Option<String>,
@@ -163,6 +165,17 @@ pub(super) fn prepare(i: usize, r: ResultInput, run: &RunRow, created_at: i64) -
         tool_calls.push(ToolCall::from(t));
     }
     let preview_text = r.workflow_output.as_ref().filter(|v| !v.is_null()).map(preview);
+    // A verdict given by the source is kept, as long as it fits the status.
+    let stored = match r.verdict {
+        None => verdict(r.status, r.headline_score, run.pass_threshold),
+        Some(_) if r.status == ResultStatus::Skipped => {
+            return Err(StoreError::invalid(f("verdict"), "a skipped result has no verdict"));
+        }
+        Some(v) if !r.status.is_ok() && v != Verdict::Error => {
+            return Err(StoreError::invalid(f("verdict"), format!("a {} result's verdict is error", r.status.as_str())));
+        }
+        given => given,
+    };
     Ok(Prepared {
         id: 0,
         run_id: run.id,
@@ -170,7 +183,8 @@ pub(super) fn prepare(i: usize, r: ResultInput, run: &RunRow, created_at: i64) -
         case_name: None,
         case_id: r.case_id,
         epoch,
-        verdict: verdict(r.status, r.headline_score, run.pass_threshold),
+        verdict: stored,
+        verdict_given: r.verdict.is_some(),
         status: r.status,
         headline_score: r.headline_score,
         score: json_text(&r.score),

@@ -126,6 +126,7 @@ pub(crate) struct RunRow {
     pub idempotency_key: Option<String>,
     pub pass_threshold: f64,
     pub score_max: f64,
+    pub verdicts_from_source: bool,
     pub total_cases: i64,
     #[sqlx(flatten)]
     pub sums: SumsRow,
@@ -179,6 +180,7 @@ impl RunRow {
             idempotency_key: self.idempotency_key,
             pass_threshold: self.pass_threshold,
             score_max: self.score_max,
+            verdicts_from_source: self.verdicts_from_source,
             total_cases: self.total_cases,
             results_count: sums.results_count,
             ok_cases: d.ok_cases,
