@@ -33,6 +33,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/runs/{id}/fail"),
     ("post", "/api/runs/{id}/cancel"),
     ("post", "/api/import"),
+    ("post", "/api/import/stream"),
     ("get", "/bench-runs/{id}"),
     ("get", "/bench-runs/{id}/results"),
     ("post", "/bench-runs/{id}/cancel"),

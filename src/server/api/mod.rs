@@ -6,6 +6,7 @@ mod doc;
 pub mod error;
 pub mod extract;
 mod health;
+mod import;
 mod read;
 mod runs;
 mod scripts;
@@ -55,6 +56,7 @@ fn routes() -> OpenApiRouter<AppState> {
     let api = OpenApiRouter::new()
         .merge(scripts::router())
         .merge(runs::router())
+        .merge(import::router())
         .merge(read::router())
         .merge(compare::router())
         .merge(benches::router())

@@ -18,6 +18,7 @@ mod finish;
 pub mod flaky;
 mod import;
 pub mod input;
+pub mod import_lines;
 pub mod read;
 mod results;
 mod rows;
@@ -35,6 +36,7 @@ use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
 pub use error::{StoreError, StoreResult};
+pub use import::ImportSession;
 pub use input::Finish;
 pub use results::MAX_BATCH;
 pub use schema::SchemaState;
