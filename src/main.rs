@@ -1,4 +1,4 @@
-//! The `assay` binary: serve the dashboard, migrate, manage tokens.
+//! The `assay` binary: serve the dashboard, migrate, import, manage tokens.
 
 use std::net::SocketAddr;
 
@@ -49,6 +49,8 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Import Inspect AI logs, promptfoo exports and Assay bundles (files or directories).
+    Import(assay::server::import::command::ImportArgs),
     /// Manage API tokens.
     Token {
         #[command(subcommand)]
@@ -128,6 +130,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Backup { file } => ops::cli::backup(&cli.database_url, &file).await,
         Command::Restore { file, force } => ops::cli::restore(&cli.database_url, &file, force).await,
+        Command::Import(args) => assay::server::import::command::run(&cli.database_url, args).await,
         Command::Token { command } => {
             let store = open_store(&cli.database_url).await?;
             match command {

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod hash;
 pub mod layers;
 pub mod ops;
+pub mod import;
 pub mod sql;
 pub mod state;
 pub mod store;

@@ -5,7 +5,8 @@
 //! Layout: one module per resource (`scripts`, `benches`, `runs`, `finish`, `results`, `import`,
 //! `tokens`, the read-side `read`, `stats`, `views`, `trace`, `version_page`, `compare`), none of
 //! which names another. What they share comes from here (`Store`, `StoreTx`), from `rows` (every
-//! shared `*Row` and its SELECT) and from `input` (request bodies and their checks). A resource
+//! shared `*Row` and its SELECT) and from `input` (request bodies and their checks; `import_lines`
+//! holds the import stream's). A resource
 //! that needs another's write inside its own transaction calls it as a method of [`StoreTx`]:
 //! each resource adds its transactional steps to that one type.
 
