@@ -140,6 +140,7 @@ fn RunBody(v: RunView) -> impl IntoView {
                 <span>{format!("mode {}", run.mode)}</span>
             </div>
             {run.notes.clone().map(|n| view! { <p class="notes" data-testid="run-notes">{n}</p> })}
+            {crate::domain::provenance::origin(&run).map(|o| view! { <p class="provenance" data-testid="run-provenance">{o}</p> })}
             {run.error.clone().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             {(!meta.is_empty()).then(|| view! {
                 <dl class="meta">{meta.into_iter().map(|(k, v)| view! {
