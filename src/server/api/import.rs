@@ -24,6 +24,8 @@ use crate::server::store::ImportSession;
 /// A client that sends nothing for this long is cut off (its session rolled back), so a stalled
 /// upload cannot hold the write lock.
 const IDLE: Duration = Duration::from_secs(60);
+/// After a refusal, at most this much of the rest of the body is read (and dropped).
+const DRAIN_LIMIT: usize = 1 << 30;
 
 pub fn router() -> OpenApiRouter<AppState> {
     // The stream has no total size limit (one file may be gigabytes); each line is capped instead.
@@ -111,8 +113,15 @@ async fn import_stream(_: CanWrite, State(s): State<AppState>, body: Body) -> Ap
     match consume(&mut stream, session).await {
         Ok(o) => Ok(Json(o)),
         Err(e) => {
-            // Read the rest so the client, still sending, gets this answer rather than a reset.
-            while let Ok(Some(Ok(_))) = tokio::time::timeout(IDLE, stream.next()).await {}
+            // Read the rest (the session is already rolled back) so the client, still sending, gets
+            // this answer rather than a reset — up to a point.
+            let mut drained = 0usize;
+            while let Ok(Some(Ok(chunk))) = tokio::time::timeout(IDLE, stream.next()).await {
+                drained += chunk.len();
+                if drained > DRAIN_LIMIT {
+                    break;
+                }
+            }
             Err(e)
         }
     }
