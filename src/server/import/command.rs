@@ -85,10 +85,6 @@ pub fn walk(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     Ok(out)
 }
 
-fn describe(e: &ReadError) -> String {
-    e.to_string()
-}
-
 fn describe_write(e: &WriteError) -> String {
     match &e.location {
         Some(l) => format!("{l}: {}", e.message),
@@ -113,7 +109,7 @@ async fn import_local(store: &Store, file: Arc<SourceFile>, opts: ReadOptions, b
         Err((f, _)) => *f,
     };
     match (read, written) {
-        (Err((f, Fail::Bad(e))), _) => Outcome::Refused(f, describe(&e)),
+        (Err((f, Fail::Bad(e))), _) => Outcome::Refused(f, e.to_string()),
         (Ok((f, _)), Ok(Some(o))) => Outcome::Imported(f, o),
         (_, Err(e)) => Outcome::Refused(format, describe_write(&e)),
         (_, Ok(_)) => Outcome::Refused(format, "the import stopped early".into()),
@@ -138,7 +134,7 @@ async fn import_file(target: &Target, path: &Path, opts: &ReadOptions, bar: Prog
             let pushed = tokio::task::spawn_blocking(move || remote.push(&file, &opts, &|n| bar.inc(n as u64))).await;
             match pushed {
                 Ok(Pushed::Done(f, o)) => Outcome::Imported(f, o),
-                Ok(Pushed::Unreadable(f, e)) => Outcome::Refused(f, describe(&e)),
+                Ok(Pushed::Unreadable(f, e)) => Outcome::Refused(f, e.to_string()),
                 Ok(Pushed::Refused(f, e)) => Outcome::Refused(f, describe_write(&e)),
                 Err(e) => Outcome::Refused(None, format!("push failed: {e}")),
             }
@@ -161,7 +157,7 @@ async fn import_file(target: &Target, path: &Path, opts: &ReadOptions, bar: Prog
                     c.sort();
                     Outcome::Checked(f, c)
                 }
-                Ok(Err((f, Fail::Bad(e)))) => Outcome::Refused(f, describe(&e)),
+                Ok(Err((f, Fail::Bad(e)))) => Outcome::Refused(f, e.to_string()),
                 Ok(Err((f, Fail::Stopped))) => Outcome::Refused(f, "the import stopped early".into()),
                 Err(e) => Outcome::Refused(None, format!("reader failed: {e}")),
             }
