@@ -1,5 +1,6 @@
 //! The real `assay` binary: `assay import --server` against a real `assay serve` started here, on
-//! SQLite and on PostgreSQL, and `assay import` into a local database (and `--dry-run`).
+//! SQLite and on PostgreSQL, and `assay import` into a local database (and `--dry-run`), with its
+//! progress bars on a terminal.
 
 mod common;
 
@@ -149,6 +150,7 @@ async fn imports_into_a_local_database(kind: Kind) {
     let (code, out) = run(assay(&url).args(["import", "--bench", "mine", "--channel", "ci"]).arg(fixture("tools.eval")).arg(fixture("repeat.jsonl")));
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("on bench mine"), "{out}");
+    assert!(!out.contains('\u{1b}'), "no progress bars (nor any escape code) when stderr is not a terminal: {out}");
     assert_eq!(count(db.clone()).await, 3);
     let (code, out) = run(assay(&url).args(["import", "--bench", "not a slug"]).arg(fixture("tools.eval")));
     assert_eq!(code, 1);
@@ -165,4 +167,39 @@ async fn imports_into_a_local_database_on_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn imports_into_a_local_database_on_postgres() {
     imports_into_a_local_database(Kind::Postgres).await;
+}
+
+/// Quoted for `sh -c`.
+fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// On a terminal (a pseudo-terminal from util-linux's `script`), the bars are drawn — a file's
+/// (percent and results) and the overall one (bytes and files) — and the per-file lines and the
+/// summary are still printed.
+async fn draws_progress_bars_on_a_terminal(kind: Kind) {
+    let Some((url, _dir)) = fresh_url(kind).await else { return };
+    let args = [env!("CARGO_BIN_EXE_assay").to_string(), "import".into()]
+        .into_iter()
+        .chain(["capitals.json", "arith.eval"].iter().map(|f| fixture(f).display().to_string()));
+    let cmd = args.map(|a| sh_quote(&a)).collect::<Vec<_>>().join(" ");
+    let mut script = Command::new("script");
+    script.args(["-q", "-e", "-c", &cmd, "/dev/null"]).env("DATABASE_URL", &url).env("TERM", "xterm").env("SHELL", "/bin/sh");
+    let (code, out) = run(script.env_remove("ASSAY_SERVER").env_remove("ASSAY_TOKEN").stdin(Stdio::null()));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("results · "), "a file's bar: {out:?}");
+    assert!(out.contains(" files · "), "the overall bar: {out:?}");
+    assert!(out.contains("capitals.json (promptfoo export): imported as run"), "{out:?}");
+    assert!(out.contains("arith.eval (Inspect AI .eval log): imported as run"), "{out:?}");
+    assert!(out.contains("2 file(s): 7 run(s) imported (40 results), 0 run(s) already imported, 0 file(s) refused"), "{out:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn draws_progress_bars_on_a_terminal_on_sqlite() {
+    draws_progress_bars_on_a_terminal(Kind::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn draws_progress_bars_on_a_terminal_on_postgres() {
+    draws_progress_bars_on_a_terminal(Kind::Postgres).await;
 }

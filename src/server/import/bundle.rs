@@ -62,21 +62,21 @@ pub fn read_one(file: &SourceFile, opts: &ReadOptions, emit: &mut Emitter) -> Re
     let id = file.sha256()?;
     emit.run(header(0, head, file, &id, opts))?;
     stream_array::<CaseInput>(file.open()?, &["cases"], &mut |_, c| Ok(emit.case(0, c)?))?;
-    stream_array::<ResultInput>(file.open()?, &["results"], &mut |i, r| Ok(emit.result(0, format!("results[{i}]"), r)?))?;
+    stream_array::<ResultInput>(file.open_tracked()?, &["results"], &mut |i, r| Ok(emit.result(0, format!("results[{i}]"), r)?))?;
     Ok(())
 }
 
 /// A file holding a JSON array of bundles (streamed: the array is the document itself).
 pub fn read_array(file: &SourceFile, opts: &ReadOptions, emit: &mut Emitter) -> Result<(), Fail> {
     let id = file.sha256()?;
-    stream_array::<ImportBundle>(file.open()?, &[], &mut |i, b| whole(i as u32, b, file, &id, opts, &format!("[{i}]."), emit))?;
+    stream_array::<ImportBundle>(file.open_tracked()?, &[], &mut |i, b| whole(i as u32, b, file, &id, opts, &format!("[{i}]."), emit))?;
     Ok(())
 }
 
 /// A file holding one bundle a line.
 pub fn read_lines(file: &SourceFile, opts: &ReadOptions, emit: &mut Emitter) -> Result<(), Fail> {
     let id = file.sha256()?;
-    let reader = std::io::BufReader::new(file.open()?);
+    let reader = std::io::BufReader::new(file.open_tracked()?);
     let mut key = 0u32;
     for (n, line) in reader.lines().enumerate() {
         let line = line.map_err(|e| ReadError::at(format!("line {}", n + 1), e.to_string()))?;

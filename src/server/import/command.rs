@@ -4,6 +4,7 @@
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
@@ -92,15 +93,45 @@ fn describe_write(e: &WriteError) -> String {
     }
 }
 
+/// A file's bar on a terminal: how far into the file the results have been read, and how many
+/// results have gone in (the `{prefix}`).
+struct FileBar {
+    bar: ProgressBar,
+    results: AtomicU64,
+}
+
+impl FileBar {
+    fn hidden() -> Self {
+        FileBar { bar: ProgressBar::hidden(), results: AtomicU64::new(0) }
+    }
+
+    /// A bar of `size` bytes for `path`, above the overall one.
+    fn shown(multi: &MultiProgress, overall: &ProgressBar, path: &Path, size: u64) -> Self {
+        let style = "{spinner} {bar:30} {percent:>3}% {prefix:>9} results · {wide_msg}";
+        let bar = multi.insert_before(overall, ProgressBar::new(size));
+        bar.set_style(ProgressStyle::with_template(style).expect("style"));
+        bar.set_prefix("0");
+        // The name alone: a narrow terminal still shows which file it is.
+        bar.set_message(path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        FileBar { bar, results: AtomicU64::new(0) }
+    }
+
+    fn add_results(&self, n: usize) {
+        let total = self.results.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
+        self.bar.set_prefix(total.to_string());
+    }
+}
+
 /// Read `file` on a blocking thread into the local writer.
-async fn import_local(store: &Store, file: Arc<SourceFile>, opts: ReadOptions, bar: ProgressBar) -> Outcome {
+async fn import_local(store: &Store, file: Arc<SourceFile>, opts: ReadOptions, bar: &FileBar) -> Outcome {
     let (tx, mut rx) = mpsc::channel::<local::Line>(4);
     let reader_file = file.clone();
     let reader = tokio::task::spawn_blocking(move || {
         let mut sink = |line: ImportLine, locs: Vec<String>| tx.blocking_send((line, locs)).map_err(|_| Stopped);
         read_file(&reader_file, &opts, &mut sink)
     });
-    let on_results = |n: usize| bar.inc(n as u64);
+    let on_results = |n: usize| bar.add_results(n);
     let written = local::write(store, &mut rx, &on_results).await;
     drop(rx);
     let read = reader.await.unwrap_or_else(|e| Err((None, Fail::Bad(ReadError::new(format!("reader failed: {e}"))))));
@@ -118,20 +149,20 @@ async fn import_local(store: &Store, file: Arc<SourceFile>, opts: ReadOptions, b
 
 /// Import one file into `store` in one transaction (what the command does without `--server`).
 pub async fn import_into(store: &Store, path: &Path, opts: &ReadOptions) -> Result<(Format, ImportOutcome), String> {
-    match import_local(store, Arc::new(SourceFile::new(path)), opts.clone(), ProgressBar::hidden()).await {
+    match import_local(store, Arc::new(SourceFile::new(path)), opts.clone(), &FileBar::hidden()).await {
         Outcome::Imported(f, o) => Ok((f, o)),
         Outcome::Refused(_, why) => Err(why),
         Outcome::Checked(..) => unreachable!("a local import writes"),
     }
 }
 
-async fn import_file(target: &Target, path: &Path, opts: &ReadOptions, bar: ProgressBar) -> Outcome {
-    let file = Arc::new(SourceFile::new(path));
+async fn import_file(target: &Target, file: SourceFile, opts: &ReadOptions, bar: Arc<FileBar>) -> Outcome {
+    let file = Arc::new(file);
     match target {
-        Target::Local(store) => import_local(store, file, opts.clone(), bar).await,
+        Target::Local(store) => import_local(store, file, opts.clone(), &bar).await,
         Target::Remote(remote) => {
             let (remote, opts) = (remote.clone(), opts.clone());
-            let pushed = tokio::task::spawn_blocking(move || remote.push(&file, &opts, &|n| bar.inc(n as u64))).await;
+            let pushed = tokio::task::spawn_blocking(move || remote.push(&file, &opts, &|n| bar.add_results(n))).await;
             match pushed {
                 Ok(Pushed::Done(f, o)) => Outcome::Imported(f, o),
                 Ok(Pushed::Unreadable(f, e)) => Outcome::Refused(f, e.to_string()),
@@ -144,7 +175,7 @@ async fn import_file(target: &Target, path: &Path, opts: &ReadOptions, bar: Prog
             let read = tokio::task::spawn_blocking(move || {
                 let mut sink = |line: ImportLine, _| {
                     if let ImportLine::Results { results, .. } = &line {
-                        bar.inc(results.len() as u64);
+                        bar.add_results(results.len());
                     }
                     Ok(())
                 };
@@ -231,36 +262,42 @@ pub async fn run(database_url: &str, args: ImportArgs) -> Result<(), String> {
         Target::Local(store)
     };
     let opts = ReadOptions { bench: args.bench.clone(), channel: args.channel.clone() };
+    // Bars measure bytes: of the file, how far its results have been read; overall, of all files.
+    let sizes: Vec<u64> = files.iter().map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)).collect();
     let terminal = std::io::stderr().is_terminal();
     let multi = MultiProgress::new();
     let overall = if terminal {
-        let b = multi.add(ProgressBar::new(files.len() as u64));
-        b.set_style(ProgressStyle::with_template("{bar:30} {pos}/{len} files {elapsed}").expect("style"));
+        let b = multi.add(ProgressBar::new(sizes.iter().sum()));
+        let style = "{bar:30} {binary_bytes}/{binary_total_bytes} · {msg} files · {elapsed} (about {eta} left)";
+        b.set_style(ProgressStyle::with_template(style).expect("style"));
         b
     } else {
         ProgressBar::hidden()
     };
     let mut totals = Totals::default();
-    for path in &files {
-        let bar = if terminal {
-            let b = multi.insert_before(&overall, ProgressBar::new_spinner());
-            b.set_style(ProgressStyle::with_template("{spinner} {msg} {pos} results ({per_sec})").expect("style"));
-            b.set_message(path.display().to_string());
-            b.enable_steady_tick(std::time::Duration::from_millis(120));
-            b
-        } else {
-            ProgressBar::hidden()
-        };
-        let outcome = import_file(&target, path, &opts, bar.clone()).await;
+    let mut done_bytes = 0u64;
+    for (i, (path, size)) in files.iter().zip(&sizes).enumerate() {
+        overall.set_message(format!("{}/{}", i + 1, files.len()));
+        let mut file = SourceFile::new(path);
+        let bar = Arc::new(if terminal { FileBar::shown(&multi, &overall, path, *size) } else { FileBar::hidden() });
+        if terminal {
+            let (b, all) = (bar.bar.clone(), overall.clone());
+            file = file.with_progress(Arc::new(move |pos| {
+                b.set_position(pos);
+                all.set_position(done_bytes + pos);
+            }));
+        }
+        let outcome = import_file(&target, file, &opts, bar.clone()).await;
         totals.files += 1;
         let line = report(path, &outcome, &mut totals);
-        bar.finish_and_clear();
+        bar.bar.finish_and_clear();
         if terminal {
             multi.println(&line).ok();
         } else {
             eprintln!("{line}");
         }
-        overall.inc(1);
+        done_bytes += size;
+        overall.set_position(done_bytes);
     }
     overall.finish_and_clear();
     if let Target::Local(store) = &target {

@@ -9,6 +9,7 @@ pub mod emit;
 pub mod inspect;
 mod json_stream;
 pub mod local;
+pub mod progress;
 pub mod promptfoo;
 pub mod remote;
 pub mod slug;
@@ -20,6 +21,7 @@ use std::sync::OnceLock;
 
 use detect::Format;
 use emit::{Emitter, Fail, ReadError, Sink};
+use progress::{OnProgress, Tracked};
 
 /// A file being imported: opened again for each pass, its sha256 computed when a source id needs it.
 pub struct SourceFile {
@@ -27,16 +29,35 @@ pub struct SourceFile {
     /// The base name, kept as the runs' `source_file`.
     pub name: String,
     sha: OnceLock<String>,
+    progress: Option<OnProgress>,
 }
 
 impl SourceFile {
     pub fn new(path: &Path) -> Self {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        SourceFile { path: path.to_path_buf(), name, sha: OnceLock::new() }
+        SourceFile { path: path.to_path_buf(), name, sha: OnceLock::new(), progress: None }
+    }
+
+    /// Report how far the reading of the results has got (a byte offset) to `on`.
+    pub fn with_progress(mut self, on: OnProgress) -> Self {
+        self.progress = Some(on);
+        self
     }
 
     pub fn open(&self) -> Result<std::fs::File, ReadError> {
         std::fs::File::open(&self.path).map_err(|e| ReadError::new(format!("cannot open: {e}")))
+    }
+
+    /// The file opened for the pass that reads its results: its position is the import's progress.
+    pub fn open_tracked(&self) -> Result<Tracked<std::fs::File>, ReadError> {
+        Ok(Tracked::new(self.open()?, self.progress.clone()))
+    }
+
+    /// The results pass has read up to `offset` (a zip member's end).
+    pub fn reached(&self, offset: u64) {
+        if let Some(on) = &self.progress {
+            on(offset);
+        }
     }
 
     /// The file name without its extension.

@@ -48,15 +48,23 @@ fn chunked_member(name: &str) -> Option<(&str, &str, Option<u64>)> {
 }
 
 fn member<T: DeserializeOwned, R: Read + Seek>(zip: &mut ZipArchive<R>, index: usize) -> Result<T, ReadError> {
+    member_ending(zip, index).map(|(t, _)| t)
+}
+
+/// A member and the offset in the file near its end (its header's start plus its compressed
+/// size): how far a reader taking the members in the order written has got.
+fn member_ending<T: DeserializeOwned, R: Read + Seek>(zip: &mut ZipArchive<R>, index: usize) -> Result<(T, u64), ReadError> {
     let m = zip.by_index(index).map_err(|e| ReadError::new(format!("zip member {index}: {e}")))?;
+    let end = m.header_start() + m.compressed_size();
     let name = m.name().map(|n| n.into_owned()).unwrap_or_else(|_| format!("zip member {index}"));
     let mut de = serde_json::Deserializer::from_reader(BufReader::with_capacity(1 << 16, m));
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    let t = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let at = if path.is_empty() || path == "." { name } else { format!("{name} at {path}") };
         ReadError::at(at, inner.to_string())
-    })
+    })?;
+    Ok((t, end))
 }
 
 fn named<T: DeserializeOwned, R: Read + Seek>(zip: &mut ZipArchive<R>, name: &str) -> Result<Option<T>, ReadError> {
@@ -121,13 +129,15 @@ pub fn read_eval(file: &SourceFile, opts: &ReadOptions, emit: &mut Emitter) -> R
                     Some(Ok(n)) => n.into_owned(),
                     _ => format!("zip member {i}"),
                 };
-                let mut s: Sample = member(&mut zip, i)?;
+                let (mut s, end): (Sample, u64) = member_ending(&mut zip, i)?;
+                file.reached(end);
                 let att = Attachments::ByHash(std::mem::take(&mut s.attachments));
                 (location, s, att)
             }
             Entry::Chunked(prefix) => {
                 let mut c = chunked.remove(&prefix).unwrap_or_default();
-                let mut s: Sample = member(&mut zip, c.shell.unwrap_or_default())?;
+                let (mut s, end): (Sample, u64) = member_ending(&mut zip, c.shell.unwrap_or_default())?;
+                file.reached(end);
                 // Chunks are named by their first item's index: numeric order, not the names'.
                 c.events.sort();
                 for (_, i) in c.events {

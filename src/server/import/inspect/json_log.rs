@@ -11,7 +11,7 @@ pub fn read_json(file: &SourceFile, opts: &ReadOptions, emit: &mut Emitter) -> R
     let header: Header = read_doc(file.open()?)?;
     let plan = plan(&header, file, opts.bench.as_deref(), opts.channel.as_deref())?;
     emit.run(plan.header)?;
-    let found = stream_array::<Sample>(file.open()?, &["samples"], &mut |i, mut s| {
+    let found = stream_array::<Sample>(file.open_tracked()?, &["samples"], &mut |i, mut s| {
         let att = Attachments::ByHash(std::mem::take(&mut s.attachments));
         let (case, result) = sample(s, &plan.scorers, &att);
         emit.case(0, case)?;

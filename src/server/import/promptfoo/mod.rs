@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 
 use super::emit::{Emitter, Fail, ReadError};
 use super::json_stream::{read_doc, stream_array};
+use super::progress::Tracked;
 use super::slug::{slug, test_case_id};
 use super::{ReadOptions, SourceFile};
 use crate::domain::{ResultStatus, Verdict};
@@ -264,7 +265,7 @@ pub fn read_json(file: &SourceFile, opts: &ReadOptions, emit: &mut Emitter) -> R
     let n = columns.len();
     let mut epochs = Epochs::default();
     if v2 {
-        stream_array::<Row>(file.open()?, &["results", "table", "body"], &mut |i, row| {
+        stream_array::<Row>(file.open_tracked()?, &["results", "table", "body"], &mut |i, row| {
             for (j, mut cell) in row.outputs.into_iter().enumerate().take(n) {
                 cell.test_case = Some(row.test.clone());
                 emit_one(emit, &mut epochs, j as u32, format!("results.table.body[{i}].outputs[{j}]"), cell)?;
@@ -272,7 +273,7 @@ pub fn read_json(file: &SourceFile, opts: &ReadOptions, emit: &mut Emitter) -> R
             Ok(())
         })?;
     } else {
-        stream_array::<PfResult>(file.open()?, &["results", "results"], &mut |i, r| {
+        stream_array::<PfResult>(file.open_tracked()?, &["results", "results"], &mut |i, r| {
             let j = r.prompt_idx.ok_or_else(|| ReadError::at(format!("results.results[{i}]"), "a result without promptIdx"))?;
             if j < 0 || j as usize >= n {
                 return Err(Fail::Bad(ReadError::at(format!("results.results[{i}].promptIdx"), format!("column {j} is not among the {n} prompts"))));
@@ -292,9 +293,11 @@ fn jsonl_line<T: serde::de::DeserializeOwned>(line: &str, n: usize) -> Result<T,
     })
 }
 
-/// Each non-blank line of a `.jsonl` with its 1-based number.
-fn lines(file: &SourceFile, each: &mut dyn FnMut(usize, &str) -> Result<(), Fail>) -> Result<(), Fail> {
-    let mut reader = std::io::BufReader::with_capacity(1 << 16, file.open()?);
+/// Each non-blank line of a `.jsonl` with its 1-based number; `results`: the pass that reads the
+/// results, whose position is the import's progress.
+fn lines(file: &SourceFile, results: bool, each: &mut dyn FnMut(usize, &str) -> Result<(), Fail>) -> Result<(), Fail> {
+    let on = if results { file.open_tracked()? } else { Tracked::new(file.open()?, None) };
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, on);
     let mut buf = String::new();
     let mut n = 0;
     loop {
@@ -313,7 +316,7 @@ fn lines(file: &SourceFile, each: &mut dyn FnMut(usize, &str) -> Result<(), Fail
 /// The `.jsonl` export: one pass for its columns and assertion kinds, a second for the results.
 pub fn read_jsonl(file: &SourceFile, opts: &ReadOptions, emit: &mut Emitter) -> Result<(), Fail> {
     let mut survey = Survey::default();
-    lines(file, &mut |n, line| {
+    lines(file, false, &mut |n, line| {
         let item: SurveyItem = jsonl_line(line, n)?;
         survey.add(item);
         Ok(())
@@ -331,7 +334,7 @@ pub fn read_jsonl(file: &SourceFile, opts: &ReadOptions, emit: &mut Emitter) -> 
         emit.run(header(&common, *j, col, opts.channel.as_deref())?)?;
     }
     let mut epochs = Epochs::default();
-    lines(file, &mut |n, line| {
+    lines(file, true, &mut |n, line| {
         let r: PfResult = jsonl_line(line, n)?;
         let j = r.prompt_idx.ok_or_else(|| ReadError::at(format!("line {n}"), "a result without promptIdx"))?;
         emit_one(emit, &mut epochs, j as u32, format!("line {n}"), r)
