@@ -191,7 +191,7 @@ mod tests {
     fn header(key: u32, bench: &str) -> RunHeader {
         RunHeader {
             key,
-            bench: ImportBench { name: bench.into(), description: None, judge_channel: None, score_max: None, pass_threshold: None },
+            bench: ImportBench { name: bench.into(), ..Default::default() },
             workflow: HeaderScript::default(),
             judge: HeaderScript::default(),
             run: ImportRun::default(),

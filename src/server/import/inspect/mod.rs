@@ -129,13 +129,7 @@ pub fn plan(h: &Header, file: &SourceFile, bench: Option<&str>, channel: Option<
         .or_else(|| h.results.as_ref().and_then(|r| r.total_samples));
     let header = RunHeader {
         key: 0,
-        bench: ImportBench {
-            name: bench,
-            description: e.task_description.clone(),
-            judge_channel: None,
-            score_max: None,
-            pass_threshold: None,
-        },
+        bench: ImportBench { name: bench, description: e.task_description.clone(), ..Default::default() },
         workflow: HeaderScript {
             source: Some(workflow_source),
             language: Some("json".into()),

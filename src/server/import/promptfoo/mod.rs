@@ -60,13 +60,7 @@ fn header(c: &Common, key: i64, col: &SeenColumn, channel: Option<&str>) -> Resu
     .unwrap_or_default();
     Ok(RunHeader {
         key: u32::try_from(key).map_err(|_| ReadError::at("promptIdx", format!("column {key} is out of range")))?,
-        bench: ImportBench {
-            name: c.bench.clone(),
-            description: c.description.clone(),
-            judge_channel: None,
-            score_max: None,
-            pass_threshold: None,
-        },
+        bench: ImportBench { name: c.bench.clone(), description: c.description.clone(), ..Default::default() },
         workflow: HeaderScript {
             source: Some(workflow_source),
             language: Some("json".into()),

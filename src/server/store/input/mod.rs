@@ -288,7 +288,7 @@ pub struct ImportBundle {
     pub results: Vec<ResultInput>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ImportBench {
     #[schema(pattern = r"^[A-Za-z0-9._-]{1,128}$")]
     pub name: String,
