@@ -6,11 +6,10 @@
 use std::fmt;
 use std::io::{BufRead, BufReader, Read};
 
-use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 
 use super::emit::ReadError;
-use super::json_stream::read_doc;
 use super::SourceFile;
 
 /// The longest first line read to decide whether a file is one JSON object a line.
@@ -54,22 +53,43 @@ struct Keys(Vec<String>);
 
 impl<'de> Deserialize<'de> for Keys {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Keys;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a JSON object")
+        let mut keys = Keys(Vec::new());
+        KeysUntil { keys: &mut keys, early: false, decided: &mut false }.deserialize(d)?;
+        Ok(keys)
+    }
+}
+
+/// Collects the top-level keys into `keys`; with `early`, stops (with an error, `decided` set) at
+/// the first key that tells the document's format — before its value, which may be most of a
+/// large file (a promptfoo export's `results`).
+struct KeysUntil<'a> {
+    keys: &'a mut Keys,
+    early: bool,
+    decided: &'a mut bool,
+}
+
+impl<'de> DeserializeSeed<'de> for KeysUntil<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeysUntil<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<(), A::Error> {
+        while let Some(k) = m.next_key::<String>()? {
+            self.keys.0.push(k);
+            if self.early && self.keys.document().is_ok() {
+                *self.decided = true;
+                return Err(serde::de::Error::custom("decided"));
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Keys, A::Error> {
-                let mut keys = Vec::new();
-                while let Some(k) = m.next_key::<String>()? {
-                    m.next_value::<IgnoredAny>()?;
-                    keys.push(k);
-                }
-                Ok(Keys(keys))
-            }
+            m.next_value::<IgnoredAny>()?;
         }
-        d.deserialize_map(V)
+        Ok(())
     }
 }
 
@@ -134,6 +154,10 @@ pub fn detect(file: &SourceFile) -> Result<Format, ReadError> {
         }
         return Err(ReadError::at("line 1", "one JSON object a line, but neither promptfoo results nor Assay bundles"));
     }
-    let keys: Keys = read_doc(file.open()?)?;
-    keys.document()
+    let (mut keys, mut decided) = (Keys(Vec::new()), false);
+    let mut de = serde_json::Deserializer::from_reader(BufReader::with_capacity(1 << 16, file.open()?));
+    match (KeysUntil { keys: &mut keys, early: true, decided: &mut decided }.deserialize(&mut de), decided) {
+        (_, true) | (Ok(()), false) => keys.document(),
+        (Err(e), false) => Err(ReadError::new(e.to_string())),
+    }
 }

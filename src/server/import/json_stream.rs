@@ -1,95 +1,43 @@
 //! Streaming over one array deep inside a large JSON document (an Inspect log's `samples`, a
 //! promptfoo export's `results.results`): each element is deserialized and handed on alone, the
-//! rest of the document skipped, so the file is never held as one value.
+//! rest of the document skipped, so the file is never held as one value; and whole documents
+//! (headers that skip the big arrays).
 
-use std::fmt;
 use std::io::Read;
 
-use serde::de::{DeserializeOwned, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::DeserializeOwned;
 
 use super::emit::{Fail, ReadError};
+use super::json_split::{split_array, SplitError};
 
 type Each<'a, T> = dyn FnMut(usize, T) -> Result<(), Fail> + 'a;
 
-struct AtPath<'p, 'e, 'f, T> {
-    path: &'p [&'p str],
-    each: &'e mut Each<'f, T>,
-    stop: &'e mut Option<Fail>,
-    found: &'e mut bool,
-}
-
-impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for AtPath<'_, '_, '_, T> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        if self.path.is_empty() {
-            d.deserialize_seq(self)
-        } else {
-            d.deserialize_map(self)
-        }
-    }
-}
-
-impl<'de, T: DeserializeOwned> Visitor<'de> for AtPath<'_, '_, '_, T> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        if self.path.is_empty() {
-            f.write_str("an array")
-        } else {
-            f.write_str("an object")
-        }
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let AtPath { path, each, stop, found } = self;
-        while let Some(key) = map.next_key::<String>()? {
-            if key == path[0] && !*found {
-                map.next_value_seed(AtPath { path: &path[1..], each: &mut *each, stop: &mut *stop, found: &mut *found })?;
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        *self.found = true;
-        let mut i = 0;
-        while let Some(item) = seq.next_element::<T>()? {
-            if let Err(f) = (self.each)(i, item) {
-                *self.stop = Some(f);
-                return Err(serde::de::Error::custom("stopped"));
-            }
-            i += 1;
-        }
-        Ok(())
-    }
-}
-
 /// Call `each` with every element of the array at `path` (object keys from the top level) of the
 /// JSON document in `reader`. Returns whether the array was there. A malformed element fails with
-/// its JSON path (`samples[3].scores.match`).
+/// its JSON path (`samples[3].scores.match`). The elements are found by `json_split` and parsed
+/// one by one from memory; the document after the array is not read.
 pub fn stream_array<T: DeserializeOwned>(reader: impl Read, path: &[&str], each: &mut Each<'_, T>) -> Result<bool, Fail> {
-    let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::with_capacity(1 << 16, reader));
-    let mut track = serde_path_to_error::Track::new();
-    let mut stop = None;
-    let mut found = false;
-    let res = AtPath { path, each, stop: &mut stop, found: &mut found }
-        .deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut track))
-        .and_then(|_| de.end());
-    match (res, stop) {
-        (_, Some(f)) => Err(f),
-        (Ok(()), None) => Ok(found),
-        (Err(e), None) => {
-            let where_ = track.path().to_string();
-            Err(Fail::Bad(if where_.is_empty() || where_ == "." {
-                ReadError::new(e.to_string())
-            } else {
-                ReadError::at(where_, e.to_string())
-            }))
-        }
-    }
+    let base = path.join(".");
+    let found = split_array(reader, path, &mut |i, bytes| {
+        let located = |inner: String, e: serde_json::Error| {
+            // serde_path_to_error ends a path it could not follow (bad syntax) with `?`.
+            let at = match inner.trim_end_matches('?').trim_end_matches('.') {
+                "" | "." => format!("{base}[{i}]"),
+                p if p.starts_with('[') => format!("{base}[{i}]{p}"),
+                p => format!("{base}[{i}].{p}"),
+            };
+            Fail::Bad(ReadError::at(at, e.to_string()))
+        };
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let item: T = serde_path_to_error::deserialize(&mut de).map_err(|e| located(e.path().to_string(), e.into_inner()))?;
+        de.end().map_err(|e| located(String::new(), e))?;
+        each(i, item)
+    });
+    found.map_err(|e| match e {
+        SplitError::Stopped(f) => f,
+        SplitError::Syntax(m) => Fail::Bad(ReadError::new(m)),
+        SplitError::Io(m) => Fail::Bad(ReadError::new(format!("cannot read: {m}"))),
+    })
 }
 
 /// Deserialize a whole document (a header that skips the big arrays) with the path of any bad value.
@@ -137,6 +85,10 @@ mod tests {
         assert_eq!(e.location.as_deref(), Some("samples[1].n"));
         let Err(Fail::Bad(e)) = collect(r#"{"samples": [{"n": 1}"#, &["samples"]) else { panic!() };
         assert!(e.message.contains("EOF"), "{}", e.message);
+        let Err(Fail::Bad(e)) = collect(r#"{"samples": [{"n": 1}, {"n": 2]]}"#, &["samples"]) else { panic!() };
+        assert_eq!(e.location.as_deref(), Some("samples[1]"), "an element's own syntax: {}", e.message);
+        let Err(Fail::Bad(e)) = collect(r#"{"samples": [{"n": 1} {"n": 2}]}"#, &["samples"]) else { panic!() };
+        assert_eq!(e.location.as_deref(), Some("samples[0]"), "two values without a comma: {}", e.message);
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod command;
 pub mod detect;
 pub mod emit;
 pub mod inspect;
+mod json_split;
 mod json_stream;
 pub mod local;
 pub mod progress;

@@ -94,8 +94,8 @@ fn header(c: &Common, key: i64, col: &SeenColumn, channel: Option<&str>) -> Resu
 }
 
 /// A test's case: id from its description and vars, named by the description (else its vars).
-fn case_of(test: &types::TestCase, vars: Option<&Value>) -> CaseInput {
-    let vars = test.vars.clone().or_else(|| vars.cloned()).unwrap_or(json!({}));
+fn case_of(test: types::TestCase, vars: Option<Value>) -> CaseInput {
+    let vars = test.vars.or(vars).unwrap_or(json!({}));
     let name = test.description.clone().or_else(|| {
         let parts: Vec<String> = vars
             .as_object()?
@@ -109,14 +109,14 @@ fn case_of(test: &types::TestCase, vars: Option<&Value>) -> CaseInput {
         name,
         inputs: Some(vars),
         expected_output: None,
-        ground_truth: test.asserts.clone().map(|a| json!({"assert": a})),
+        ground_truth: test.asserts.map(|a| json!({"assert": a})),
         tags: Vec::new(),
         frozen: None,
     }
 }
 
 /// One result as the column's result for `case_id` at `epoch`.
-fn result_of(r: PfResult, case_id: String, epoch: i64) -> ResultInput {
+fn result_of(mut r: PfResult, case_id: String, epoch: i64) -> ResultInput {
     let errored = r.failure_reason == Some(FAILURE_ERROR)
         || (r.failure_reason.is_none() && r.grading.is_none() && r.error.is_some() && r.success != Some(true));
     let cached = r.response.as_ref().and_then(|x| x.cached).unwrap_or(false);
@@ -125,10 +125,11 @@ fn result_of(r: PfResult, case_id: String, epoch: i64) -> ResultInput {
         (false, true) => ResultStatus::Cached,
         (false, false) => ResultStatus::Ok,
     };
-    let grading = r.grading.clone().unwrap_or_default();
-    let output = r.response.as_ref().and_then(|x| x.output.clone()).or_else(|| {
+    let score = r.grading.as_ref().map(|g| json!({"pass": g.pass, "score": g.score, "reason": g.reason}));
+    let grading = r.grading.take().unwrap_or_default();
+    let output = r.response.as_mut().and_then(|x| x.output.take()).or_else(|| {
         // A v2 cell: `text` is the output, after `reason\n---\n` when the test failed.
-        let text = r.text.clone()?;
+        let text = r.text.take()?;
         let prefix = grading.reason.as_deref().map(|reason| format!("{reason}\n---\n"));
         Some(Value::String(match prefix.and_then(|p| text.strip_prefix(&p).map(str::to_string)) {
             Some(rest) => rest,
@@ -137,17 +138,17 @@ fn result_of(r: PfResult, case_id: String, epoch: i64) -> ResultInput {
     });
     let scorers = grading
         .components
-        .iter()
+        .into_iter()
         .flatten()
         .map(|c| {
-            let a = c.assertion.clone().unwrap_or(Value::Null);
+            let a = c.assertion.unwrap_or(Value::Null);
             let kind = a.get("type").and_then(Value::as_str).unwrap_or("assertion").to_string();
             let metric = a.get("metric").and_then(Value::as_str).map(str::to_string);
             ScorerInput {
                 scorer_name: metric.clone().unwrap_or(kind),
                 score: c.score,
                 passed: c.pass,
-                reason: c.reason.clone(),
+                reason: c.reason,
                 dimension: metric,
                 details: Some(json!({"assertion": a})),
             }
@@ -164,9 +165,9 @@ fn result_of(r: PfResult, case_id: String, epoch: i64) -> ResultInput {
             (_, None) => None,
         },
         headline_score: if errored { None } else { r.score },
-        score: r.grading.as_ref().map(|g| json!({"pass": g.pass, "score": g.score, "reason": g.reason})),
+        score,
         workflow_output: output.filter(|o| !o.is_null()),
-        error: if errored { r.error.clone() } else { None },
+        error: if errored { r.error.take() } else { None },
         duration_ms: r.latency_ms.filter(|l| l.is_finite() && *l >= 0.0).map(|l| l.round() as i64),
         input_tokens: r.token_usage.as_ref().and_then(|t| t.prompt),
         output_tokens: r.token_usage.as_ref().and_then(|t| t.completion),
@@ -197,8 +198,8 @@ impl Epochs {
     }
 }
 
-fn emit_one(emit: &mut Emitter, epochs: &mut Epochs, key: u32, location: String, r: PfResult) -> Result<(), Fail> {
-    let case = case_of(&r.test_case.clone().unwrap_or_default(), r.vars.as_ref());
+fn emit_one(emit: &mut Emitter, epochs: &mut Epochs, key: u32, location: String, mut r: PfResult) -> Result<(), Fail> {
+    let case = case_of(r.test_case.take().unwrap_or_default(), r.vars.take());
     let epoch = epochs.next(key, &case.id);
     let id = case.id.clone();
     emit.case(key, case)?;
