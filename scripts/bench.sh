@@ -4,7 +4,7 @@
 #
 #   scripts/bench.sh                   full run (first run also writes the datasets: ~20 min more)
 #   BENCH_QUICK=1 scripts/bench.sh     small datasets, short loads: a few minutes, for iterating
-#   BENCH_PARTS="sqlite pageload" …    only some parts: wasm store sqlite postgres pageload
+#   BENCH_PARTS="sqlite pageload" …    only some parts: wasm store sqlite postgres pageload import
 #   BENCH_REGEN=1 …                    rewrite the cached datasets
 #   BENCH_DATA_ONLY=1 …                write the datasets of the chosen parts, measure nothing
 #   BENCH_FRESH=1 …                    also time a fresh clone's `make run` to its first page (20+ min)
@@ -26,7 +26,7 @@ TOOLS=$CACHE/bench-tools
 OUT=$ROOT/target/bench
 PG_PORT=${ASSAY_BENCH_PG_PORT:-26403}
 PG_DIR=${ASSAY_BENCH_PG_DIR:-/tmp/assay-bench-pg}
-PARTS=${BENCH_PARTS:-wasm store sqlite postgres pageload}
+PARTS=${BENCH_PARTS:-wasm store sqlite postgres pageload import}
 PF_VERSION=0.121.20   # the last promptfoo that runs on Node 20 (0.122 needs Node ≥ 22.22)
 INSPECT_VERSION=0.3.285
 START=$(date +%s)
@@ -43,7 +43,7 @@ die() { echo "bench: $*" >&2; exit 1; }
 mkdir -p "$OUT/logs"
 RESULTS=$OUT/results.jsonl
 : >"$RESULTS"
-record() { grep -E '^(BENCH|PAGELOAD|META) ' | tee -a "$RESULTS" >&2 || true; }
+record() { grep -E '^(BENCH|PAGELOAD|META|IMPORT) ' | tee -a "$RESULTS" >&2 || true; }
 meta() { echo "META $1" >>"$RESULTS"; }
 # A measurement that fails is reported (in the table too) and the others still run; the script
 # then exits non-zero.
@@ -58,6 +58,7 @@ fail() {
 . $H/lib.sh
 . $H/data.sh
 . $H/suites.sh
+. $H/import.sh
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -89,6 +90,7 @@ if [ "${BENCH_DATA_ONLY:-0}" = 1 ]; then
   has sqlite && ensure_sqlite_data
   has postgres && ensure_pg_data
   has pageload && ensure_viewer_data
+  has import && ensure_import_data
   log "datasets ready under $CACHE/bench-data"
   exit 0
 fi
@@ -123,6 +125,17 @@ fi
 
 if has pageload; then
   pageload_suite
+fi
+
+if has import; then
+  ensure_import_data
+  import_references
+  log "SQLite: assay import beside promptfoo import and inspect_ai"
+  import_suite sqlite sqlite_import_url
+  log "PostgreSQL: assay import"
+  pg_start
+  import_suite postgres pg_import_url
+  pg_stop
 fi
 
 # Last: the first `cargo bench` compiles the crate in the bench profile (dev-dependencies change

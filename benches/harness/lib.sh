@@ -71,14 +71,14 @@ ensure_tools() {
   fi
   [ -f end2end/node_modules/playwright-core/index.mjs ] || (cd end2end && npm ci --no-audit --no-fund >&2)
   PF_DIR=$TOOLS/promptfoo-$PF_VERSION
-  if has pageload && [ ! -x "$PF_DIR/node_modules/.bin/promptfoo" ]; then
+  if { has pageload || has import; } && [ ! -x "$PF_DIR/node_modules/.bin/promptfoo" ]; then
     log "installing promptfoo@$PF_VERSION (npm) into $PF_DIR"
     mkdir -p "$PF_DIR"
     echo '{"name": "assay-bench-promptfoo", "private": true}' >"$PF_DIR/package.json"
     (cd "$PF_DIR" && npm install --no-audit --no-fund "promptfoo@$PF_VERSION" >&2)
   fi
   VENV=$TOOLS/venv-inspect-$INSPECT_VERSION
-  if has pageload && [ ! -x "$VENV/bin/inspect" ]; then
+  if { has pageload || has import; } && [ ! -x "$VENV/bin/inspect" ]; then
     log "installing inspect_ai==$INSPECT_VERSION (PyPI) into $VENV"
     rm -rf "$VENV"
     python3 -m venv "$VENV"

@@ -42,6 +42,16 @@ ROWS = [
     ("rss_after_stream", "after the stream"),
     ("rss_compare", "peak while comparing two, 16 clients"),
     ("rss_after", "after the load (memory returned?)"),
+    (None, "Import (`assay import`; side by side below)"),
+    ("import_promptfoo", "`assay import` of a {big}-case promptfoo export"),
+    ("import_promptfoo_rss", "… its peak RSS"),
+    ("import_jsonl", "… of a promptfoo `.jsonl`, 2 × {big} lines (`--repeat 2`)"),
+    ("import_jsonl_rss", "… its peak RSS"),
+    ("import_inspect", "… of a {big}-sample Inspect `.eval` log"),
+    ("import_inspect_rss", "… its peak RSS"),
+    ("import_server", "`assay import --server` of the promptfoo export (to `/api/import/stream`)"),
+    ("import_server_client_rss", "… the client's peak RSS"),
+    ("import_server_rss", "… the server's peak RSS"),
     (None, "Browser"),
     ("pageload_first_row", "{big}-result run page in headless Chromium: first results row"),
     ("pageload_bytes", "… bytes transferred (in all, network quiet)"),
@@ -70,6 +80,12 @@ METHOD = """\
   and once with `Accept-Encoding: br, gzip` as a browser over HTTPS would send it.
 - RSS: `VmRSS` of the server process from `/proc`, sampled every 50 ms during a phase (peak) or read once
   after a pause (idle, after).
+- Import: `benches/harness/import_bench.py` runs each import as a process of its own to its end (wall time,
+  and peak RSS = the kernel's `ru_maxrss`; for `--server` also the server's `VmHWM`), each into a fresh
+  database, and checks `assay import`'s summary counted every result. The promptfoo export and `.jsonl` are
+  written by `gen_promptfoo.py` / `gen_promptfoo_jsonl.py` (layouts checked against real exports), the
+  Inspect log is the page load's; `promptfoo import` of the same export and inspect_ai's `read_eval_log` of
+  the same log are timed the same way in the same run. The rate target is 10× `promptfoo import`'s results/s.
 - Page load: `benches/harness/pageload.mjs`, playwright-core driving Debian's Chromium headless (the flags
   of `end2end/playwright.config.mjs`), a fresh context (cold cache) per load, viewers in turn. First row =
   `performance.now()` on the first animation frame in which the selector matches an element with a
@@ -117,13 +133,15 @@ def target_text(bs):
 
 
 def main():
-    bench, pages, meta, failed = [], [], {}, []
+    bench, pages, imports, meta, failed = [], [], [], {}, []
     for line in open(sys.argv[1]):
         tag, _, rest = line.strip().partition(" ")
         if tag == "BENCH":
             bench.append(json.loads(rest))
         elif tag == "PAGELOAD":
             pages.append(json.loads(rest))
+        elif tag == "IMPORT":
+            imports.append(json.loads(rest))
         elif tag == "META":
             m = json.loads(rest)
             if "failed" in m:
@@ -190,6 +208,15 @@ def main():
         for p in pages:
             enc = ", ".join(f"{k} ×{v}" for k, v in sorted(p["encodings"].items()))
             out.append(f"- {p['name']}: `{p['url']}`, first row = `{p['selector']}`; responses: {enc}")
+
+    if imports:
+        out += ["", "## Import side by side (each a process of its own, into a fresh database)", ""]
+        out.append("| tool | into | file | results | time | results/s | peak RSS |")
+        out.append("|---|---|---|---:|---:|---:|---:|")
+        for i in imports:
+            into = dict(BACKENDS).get(i.get("backend"), "its own store")
+            out.append(f"| {i['name']} | {into} | `{i['file']}` ({i['size_mb']:,.0f} MB) | {i['results']:,} | "
+                       f"{i['seconds']:,.1f} s | {i['rate']:,.0f}/s | {i['rss_mb']:,.0f} MB |")
 
     out += ["", "## How each figure was taken", "", METHOD.rstrip()]
     if meta.get("promptfoo_import_s"):
