@@ -51,7 +51,7 @@ fuzz() {
   [ -n "$addr" ] || { echo "assay did not start" >&2; cat "$log" >&2; return 1; }
   echo "fuzzing the API on $name (http://$addr, seed $SEED, $EXAMPLES examples per operation)"
   set +e
-  "$VENV/bin/schemathesis" --config-file schemathesis.toml run "http://$addr/api/openapi.json" \
+  SCHEMATHESIS_HOOKS=scripts/fuzz_hooks.py "$VENV/bin/schemathesis" --config-file schemathesis.toml run "http://$addr/api/openapi.json" \
     --header "Authorization: Bearer $token" --checks all --seed "$SEED" --max-examples "$EXAMPLES" \
     --exclude-path-regex '/events$' --no-color --output-truncate false
   status=$?
