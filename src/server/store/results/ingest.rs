@@ -30,6 +30,7 @@ struct OldRow {
 const RESULT_COLS: &[Col<Prepared>] = &[
     Col::new("id", Ty::I64, |p| p.id.into()),
     Col::new("run_id", Ty::I64, |p| p.run_id.into()),
+    Col::new("seq", Ty::I64, |p| p.seq.into()),
     Col::new("case_id", Ty::Text, |p| (&p.case_id).into()),
     Col::new("case_name", Ty::Text, |p| p.case_name.clone().into()),
     Col::new("epoch", Ty::I64, |p| p.epoch.into()),
@@ -127,13 +128,19 @@ impl StoreTx {
         }
         let mut batch = validate(results, &run)?;
         self.check_selection(&run, &mut batch).await?;
+        // Sequence numbers follow the run's counter, under the run's row lock: batches of one run
+        // number their rows in commit order, which live streams and Last-Event-ID rely on.
+        for (i, p) in batch.results.iter_mut().enumerate() {
+            p.seq = run.event_seq + 1 + i as i64;
+        }
+        let sent = batch.results.len() as i64;
         let (mut delta, replaced) = self.replace(&run, &batch).await?;
         for p in &batch.results {
             delta.add(&p.contribution());
         }
         let given = batch.results.iter().any(|p| p.verdict_given);
         let inserted = self.insert(batch).await?;
-        self.apply_delta(&run, &delta, given).await?;
+        self.apply_delta(&run, &delta, given, sent).await?;
         Ok(IngestCounts { inserted: inserted - replaced, replaced })
     }
 
@@ -264,23 +271,26 @@ impl StoreTx {
         Ok(n)
     }
 
-    /// Move a run's stored sums by `d`, a pending run to running, and note verdicts the source gave.
-    async fn apply_delta(&mut self, run: &RunRow, d: &AggSums, verdicts_given: bool) -> StoreResult<()> {
+    /// Move a run's stored sums by `d`, its event counter past the batch's `sent` rows, a
+    /// pending run to running, and note verdicts the source gave.
+    async fn apply_delta(&mut self, run: &RunRow, d: &AggSums, verdicts_given: bool, sent: i64) -> StoreResult<()> {
         let cols = SumsRow::COLUMNS;
         let set: Vec<String> = cols.iter().enumerate().map(|(i, c)| format!("{c} = {c} + ${}", i + 1)).collect();
         let mut values = SumsRow::from_sums(d).values();
         values.push(now_ms().into());
+        values.push(sent.into());
         values.push(verdicts_given.into());
         values.push(run.id.into());
         self.exec(
             &format!(
-                "UPDATE runs SET {}, last_result_at = ${}, \
+                "UPDATE runs SET {}, last_result_at = ${}, event_seq = event_seq + ${}, \
                  status = CASE WHEN status = 'pending' THEN 'running' ELSE status END, \
                  verdicts_from_source = (verdicts_from_source OR ${}) WHERE id = ${}",
                 set.join(", "),
                 cols.len() + 1,
                 cols.len() + 2,
-                cols.len() + 3
+                cols.len() + 3,
+                cols.len() + 4
             ),
             values,
         )

@@ -4,10 +4,7 @@
 mod ingest;
 mod validate;
 
-use std::collections::BTreeMap;
-
 use serde_json::Value;
-
 
 use super::input::ResultInput;
 use super::rows::{CallRow, ResultRow, ScorerRow, StepRow, CALL_COLS, RESULT_SELECT, SCORER_SELECT, STEP_SELECT};
@@ -96,18 +93,6 @@ impl Store {
                 args![run_id, after_id, limit],
             )
             .await?;
-        rows.into_iter()
-            .map(|r| {
-                // The seed's BenchResult: every column, without the parts read one result at a time.
-                let mut v = serde_json::to_value(r.into_detail(Vec::new(), BTreeMap::new(), Default::default()))
-                    .map_err(StoreError::internal)?;
-                if let Some(o) = v.as_object_mut() {
-                    for k in ["scorer_results", "dimension_scores", "trace"] {
-                        o.remove(k);
-                    }
-                }
-                Ok(v)
-            })
-            .collect()
+        rows.into_iter().map(ResultRow::into_seed_json).collect()
     }
 }

@@ -19,6 +19,8 @@ pub(super) struct Prepared {
     /// Assigned just before the insert.
     pub id: i64,
     pub run_id: i64,
+    /// The run's event sequence number of this row (assigned once the batch is known good).
+    pub seq: i64,
     pub created_at: i64,
     pub case_name: Option<String>,
     pub case_id: String,
@@ -179,6 +181,7 @@ pub(super) fn prepare(i: usize, r: ResultInput, run: &RunRow, created_at: i64) -
     Ok(Prepared {
         id: 0,
         run_id: run.id,
+        seq: 0,
         created_at,
         case_name: None,
         case_id: r.case_id,

@@ -8,7 +8,7 @@ use crate::server::store::text_json;
 use crate::server::time::fmt_ms;
 
 /// Every column of a result row, with its output body.
-pub(crate) const RESULT_SELECT: &str = "SELECT r.id, r.run_id, r.case_id, r.case_name, r.epoch, r.status, r.verdict, \
+pub(crate) const RESULT_SELECT: &str = "SELECT r.id, r.seq, r.run_id, r.case_id, r.case_name, r.epoch, r.status, r.verdict, \
      r.headline_score, r.duration_ms, r.input_tokens, r.output_tokens, r.tool_tokens, r.tokens_used, r.workflow_cost_usd, \
      r.judge_cost_usd, r.cost_usd, r.cache_hit, r.input_hash, r.workflow_execution_id, r.judge_execution_id, r.created_at, \
      r.error, r.score, o.workflow_output FROM results r LEFT JOIN result_outputs o ON o.result_id = r.id";
@@ -16,6 +16,8 @@ pub(crate) const RESULT_SELECT: &str = "SELECT r.id, r.run_id, r.case_id, r.case
 #[derive(sqlx::FromRow)]
 pub(crate) struct ResultRow {
     pub id: i64,
+    /// The row's place in its run's event stream (`results.seq`).
+    pub seq: i64,
     pub run_id: i64,
     pub case_id: String,
     pub case_name: Option<String>,
@@ -42,6 +44,20 @@ pub(crate) struct ResultRow {
 }
 
 impl ResultRow {
+    /// The seed's `BenchResult`: every column, without the parts read one result at a time
+    /// (scorer results, dimensions, trace) — what `/bench-runs/{id}/results` lists and what a
+    /// `result` event carries.
+    pub fn into_seed_json(self) -> Result<serde_json::Value, crate::server::store::StoreError> {
+        let mut v = serde_json::to_value(self.into_detail(Vec::new(), BTreeMap::new(), Trace::default()))
+            .map_err(crate::server::store::StoreError::internal)?;
+        if let Some(o) = v.as_object_mut() {
+            for k in ["scorer_results", "dimension_scores", "trace"] {
+                o.remove(k);
+            }
+        }
+        Ok(v)
+    }
+
     pub fn into_detail(
         self,
         scorer_results: Vec<ScorerResult>,

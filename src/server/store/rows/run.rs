@@ -131,6 +131,8 @@ pub(crate) struct RunRow {
     #[sqlx(flatten)]
     pub sums: SumsRow,
     pub last_result_at: Option<i64>,
+    /// The last event sequence number handed to a result of this run (see `results.seq`).
+    pub event_seq: i64,
 }
 
 pub(crate) const RUN_SELECT: &str = "SELECT * FROM runs";
