@@ -183,13 +183,15 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), String> {
     let addr = leptos_options.site_addr;
     let grace = std::time::Duration::try_from_secs_f64(args.shutdown_grace).map_err(|e| format!("--shutdown-grace: {e}"))?;
     let store = open_store(database_url).await?;
-    let state = AppState { store: store.clone(), auth: args.auth, leptos_options };
+    let state = AppState::new(store.clone(), args.auth, leptos_options).await.map_err(|e| format!("cannot start live events: {e}"))?;
+    let events = state.events.clone();
     let app = assay::server::app(state);
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     // The bound address, so `--addr 127.0.0.1:0` tells where it landed.
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!("Assay listening on http://{addr} (database {database_url})");
-    ops::shutdown::serve(listener, app, grace).await.map_err(|e| e.to_string())?;
+    // Event streams never end by themselves: the shutdown ends them (with a last comment).
+    ops::shutdown::serve(listener, app, grace, move || events.close()).await.map_err(|e| e.to_string())?;
     store.close().await;
     Ok(())
 }

@@ -23,7 +23,7 @@ const SECRET_BENCH: &str = "hidden-bench-7f3a";
 
 fn app_with(t: &TestApp, auth: AuthConfig) -> Router {
     let leptos_options = leptos::config::LeptosOptions::builder().output_name("assay").build();
-    assay::server::app(AppState { store: t.store.clone(), auth, leptos_options })
+    assay::server::app(AppState { store: t.store.clone(), auth, leptos_options, events: t.events.clone() })
 }
 
 fn required() -> AuthConfig {

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use axum::http::{Method, StatusCode};
 use common::{Kind, TestApp};
 
-/// The JSON routes of SPEC §2, §3 and §3b (events are their own issue).
+/// The JSON routes of SPEC §2, §3 and §3b, event streams included.
 const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/scripts/{kind}/{name}/versions"),
     ("get", "/api/scripts/{kind}/{name}/versions/{number}"),
@@ -37,6 +37,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/bench-runs/{id}"),
     ("get", "/bench-runs/{id}/results"),
     ("post", "/bench-runs/{id}/cancel"),
+    ("get", "/api/runs/{id}/events"),
+    ("get", "/bench-runs/{id}/events"),
+    ("get", "/api/events"),
     ("get", "/bench-runs/{a}/compare/{b}"),
     ("get", "/healthz"),
     ("get", "/readyz"),
@@ -62,6 +65,7 @@ async fn openapi_document_lists_every_route_and_every_listed_route_is_served() {
     for schema in [
         "Run", "ResultDetail", "ResultInput", "ErrorBody", "TriggerRun", "RunStats", "ResultStatus", "CompareReport",
         "CompareCase", "Significance", "NWayReport", "FlakyReport", "FlakyCase", "FlakyInCompare",
+        "Lagged", "Terminal", "Progress",
     ] {
         assert!(doc["components"]["schemas"].get(schema).is_some(), "schema {schema}");
     }

@@ -11,6 +11,7 @@ pub mod compare;
 pub mod compare_query;
 pub mod diff;
 pub mod flaky;
+pub mod live;
 pub mod query;
 pub mod significance;
 pub mod views;

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod charts;
 pub mod config;
 pub mod demo;
+pub mod events;
 pub mod hash;
 pub mod layers;
 pub mod ops;

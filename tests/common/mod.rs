@@ -2,9 +2,12 @@
 //! database on the PostgreSQL server named by `ASSAY_TEST_POSTGRES_URL` (`make test` starts one).
 #![allow(dead_code)]
 
+pub mod sse;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use assay::server::config::AuthMode;
+use assay::server::events::Events;
 use assay::server::sql::Db;
 use assay::server::state::AppState;
 use assay::server::store::{Scope, Store};
@@ -19,6 +22,8 @@ use tower::ServiceExt;
 pub struct TestApp {
     pub app: Router,
     pub store: Store,
+    /// The app's live events hub (its subscriber counts).
+    pub events: Events,
     /// A connection of the test's own to the same database, to inspect tables directly.
     pub db: Db,
     pub read: String,
@@ -90,9 +95,11 @@ impl TestApp {
         let (_, write) = store.create_token("test-write", Scope::Write).await.unwrap();
         let (_, admin) = store.create_token("test-admin", Scope::Admin).await.unwrap();
         let leptos_options = leptos::config::LeptosOptions::builder().output_name("assay").build();
-        let app = assay::server::app(AppState { store: store.clone(), auth: auth.into(), leptos_options });
+        let state = AppState::new(store.clone(), auth.into(), leptos_options).await.expect("start the events hub");
+        let events = state.events.clone();
+        let app = assay::server::app(state);
         let db = Db::connect(&url).await.expect("connect the test's own pool");
-        Some(TestApp { app, store, db, read, write, admin, url, _dir: dir })
+        Some(TestApp { app, store, events, db, read, write, admin, url, _dir: dir })
     }
 
     pub fn kind(&self) -> Kind {

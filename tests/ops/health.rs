@@ -89,7 +89,7 @@ async fn readyz_refuses_a_schema_that_is_not_current(t: TestApp) {
     // A database never migrated: every migration pending.
     let (url, _dir) = common::fresh_url(t.kind()).await.unwrap();
     let bare = Store::connect(&url).await.unwrap();
-    let app = app_on(bare.clone());
+    let app = app_on(bare.clone()).await;
     let (s, _, e) = get(&app, "/readyz", None).await;
     assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{e}");
     assert!(e["error"]["message"].as_str().unwrap().contains("migrations are pending"), "{e}");
@@ -112,9 +112,9 @@ async fn restore_checksum(db: &Db, version: i64, sum: &[u8]) {
     tx.commit().await.unwrap();
 }
 
-fn app_on(store: Store) -> axum::Router {
+async fn app_on(store: Store) -> axum::Router {
     let leptos_options = leptos::config::LeptosOptions::builder().output_name("assay").build();
-    assay::server::app(AppState { store, auth: AuthMode::Open.into(), leptos_options })
+    assay::server::app(AppState::new(store, AuthMode::Open.into(), leptos_options).await.expect("start the events hub"))
 }
 
 async fn a_database_that_does_not_answer_is_a_503_and_5xx_answers_carry_the_request_id(t: TestApp) {

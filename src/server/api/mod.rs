@@ -4,6 +4,7 @@ mod benches;
 mod compare;
 mod doc;
 pub mod error;
+mod events;
 pub mod extract;
 mod health;
 mod import;
@@ -33,6 +34,7 @@ pub const LARGE_BODY: usize = 64 * 1024 * 1024;
 #[openapi(
     info(title = "Assay", description = "Ingest and read LLM evaluation runs: benches, cases, runs, results, scores and traces."),
     modifiers(&BearerAuth),
+    components(schemas(crate::model::live::Lagged, crate::model::live::Terminal)),
     tags(
         (name = "scripts", description = "Workflow and judge scripts, versions and channels"),
         (name = "benches", description = "Benches and their cases"),
@@ -60,10 +62,16 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(read::router())
         .merge(compare::router())
         .merge(benches::router())
+        .merge(events::router())
         .route("/openapi.json", axum::routing::get(openapi_json))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(SMALL_BODY));
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api", api).merge(seed::router()).merge(compare::seed_router()).merge(health::router())
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest("/api", api)
+        .merge(seed::router())
+        .merge(compare::seed_router())
+        .merge(events::seed_router())
+        .merge(health::router())
 }
 
 /// Every JSON route — `/api/…` and the seed's `/bench-runs/…`. The OpenAPI document is built

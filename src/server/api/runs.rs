@@ -70,7 +70,9 @@ async fn get_run(_: CanRead, State(s): State<AppState>, Path(id): Path<String>) 
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn delete_run(_: CanAdmin, State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
-    s.store.delete_run(parse_id("run", &id)?).await?;
+    let id = parse_id("run", &id)?;
+    s.store.delete_run(id).await?;
+    s.events.changed(id);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -85,7 +87,13 @@ async fn ingest(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ResultsBody>,
 ) -> ApiResult<Json<IngestCounts>> {
-    Ok(Json(s.store.ingest_results(parse_id("run", &id)?, body.results).await?))
+    let id = parse_id("run", &id)?;
+    let counts = s.store.ingest_results(id, body.results).await?;
+    // Committed: now (never before, never for a refused batch) the run's subscribers hear of it.
+    if counts.inserted + counts.replaced > 0 {
+        s.events.changed(id);
+    }
+    Ok(Json(counts))
 }
 
 #[derive(Deserialize)]
@@ -111,7 +119,10 @@ async fn get_result(
 }
 
 async fn finish(s: &AppState, id: &str, how: Finish, body: FinishBody) -> ApiResult<Json<Run>> {
-    Ok(Json(s.store.finish_run(parse_id("run", id)?, how, body.error).await?))
+    let id = parse_id("run", id)?;
+    let run = s.store.finish_run(id, how, body.error).await?;
+    s.events.changed(id);
+    Ok(Json(run))
 }
 
 /// Complete a run (aggregates recounted exactly); a finished run answers as it stands.

@@ -34,7 +34,10 @@ async fn get_run(_: CanRead, State(s): State<AppState>, Path(id): Path<String>) 
 #[utoipa::path(post, path = "/bench-runs/{id}/cancel", tag = "seed", params(("id" = i64, Path)),
     responses((status = 200, body = Run), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 async fn cancel(_: CanWrite, State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Run>> {
-    Ok(Json(s.store.finish_run(parse_id("run", &id)?, Finish::Cancel, None).await?))
+    let id = parse_id("run", &id)?;
+    let run = s.store.finish_run(id, Finish::Cancel, None).await?;
+    s.events.changed(id);
+    Ok(Json(run))
 }
 
 struct Cursor {

@@ -83,7 +83,13 @@ pub async fn signal() -> &'static str {
 
 /// Serve `app` until a signal, then shut down gracefully within `grace`. Requests still running
 /// after `grace` are dropped (their transactions roll back, so nothing is written in part).
-pub async fn serve(listener: TcpListener, app: Router, grace: Duration) -> std::io::Result<()> {
+/// `on_shutdown` runs as shutdown begins (the live events hub ends its streams there).
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    grace: Duration,
+    on_shutdown: impl FnOnce() + Send + 'static,
+) -> std::io::Result<()> {
     let shutdown = Shutdown::default();
     let on_signal = shutdown.clone();
     tokio::spawn(async move {
@@ -93,6 +99,7 @@ pub async fn serve(listener: TcpListener, app: Router, grace: Duration) -> std::
             grace.as_secs_f64()
         );
         on_signal.trigger();
+        on_shutdown();
     });
     let app = app.layer(Extension(shutdown.clone()));
     // Peer addresses count failed sign-ins.

@@ -7,12 +7,14 @@
 //! nothing of Assay's tables: the store above it does.
 
 mod batch;
+mod listen;
 pub mod migrations;
 pub mod pg_copy;
 pub mod sqlite_backup;
 pub mod sqlite_raw;
 
 pub use batch::{BatchInsert, Col, Ty};
+pub use listen::{Heard, Listener};
 
 use std::str::FromStr;
 use std::time::Duration;

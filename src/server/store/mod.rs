@@ -3,7 +3,7 @@
 //! [`StoreError`]; it knows nothing of HTTP.
 //!
 //! Layout: one module per resource (`scripts`, `benches`, `runs`, `finish`, `results`, `import`,
-//! `tokens`, the read-side `read`, `stats`, `views`, `trace`, `version_page`, `compare`), none of
+//! `tokens`, the read-side `read`, `stats`, `views`, `trace`, `version_page`, `compare`, `live`), none of
 //! which names another. What they share comes from here (`Store`, `StoreTx`), from `rows` (every
 //! shared `*Row` and its SELECT) and from `input` (request bodies and their checks; `import_lines`
 //! holds the import stream's). A resource
@@ -20,6 +20,7 @@ pub mod flaky;
 mod import;
 pub mod input;
 pub mod import_lines;
+mod live;
 pub mod read;
 mod results;
 mod rows;
@@ -39,6 +40,7 @@ use std::sync::Arc;
 pub use error::{StoreError, StoreResult};
 pub use import::ImportSession;
 pub use input::Finish;
+pub use live::{LiveState, RunChange, RunChanges};
 pub use results::MAX_BATCH;
 pub use schema::SchemaState;
 pub use sessions::{is_session_id, SessionHolder, TokenHolder, RENEW_AFTER_MS, SESSION_ID_LEN};
