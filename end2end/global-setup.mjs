@@ -17,7 +17,8 @@ export default async function globalSetup() {
   const out = execFileSync(bin, ["token", "create", "--name", "e2e", "--scope", "admin"], { env }).toString();
   const token = out.trim().split("\n").pop();
   const server = spawn(bin, ["serve", "--addr", ADDR], { env, stdio: ["ignore", "inherit", "inherit"] });
-  writeFileSync(join(tmpdir(), "assay-e2e.pid"), String(server.pid));
+  // One pid file per address: suites side by side must not stop each other's servers.
+  writeFileSync(join(tmpdir(), `assay-e2e-${ADDR.replace(/[^0-9A-Za-z]/g, "_")}.pid`), String(server.pid));
   const base = `http://${ADDR}`;
   for (let i = 0; ; i++) {
     try {
