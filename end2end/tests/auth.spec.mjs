@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-let server, base, reader, dir;
+let server, base, reader, dir, call;
 
 function startServer(bin, env) {
   const child = spawn(bin, ["serve", "--auth", "required", "--addr", "127.0.0.1:0"], {
@@ -39,7 +39,7 @@ test.beforeAll(async () => {
   const started = startServer(bin, env);
   server = started.child;
   base = await started.listening;
-  const call = async (method, path, body) => {
+  call = async (method, path, body) => {
     const r = await fetch(base + path, {
       method, headers: { authorization: `Bearer ${writer}`, "content-type": "application/json" }, body: JSON.stringify(body),
     });
@@ -113,5 +113,29 @@ test.describe("sign-in with --auth required", () => {
     await page.goto(`${base}/runs`);
     await expect(page).toHaveURL(`${base}/login?next=%2Fruns`);
     await expect(page.getByTestId("account")).toHaveCount(0);
+  });
+
+  test("signed in, a running run's page follows it through the session cookie", async ({ page }) => {
+    const errors = [];
+    page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+    page.on("pageerror", (e) => errors.push(String(e)));
+    const run = await call("POST", "/api/runs", { bench: "locked-bench", channel: "production", triggered_by: "live-e2e" });
+    const streams = [];
+    page.on("response", (r) => { if (r.url().includes("/api/events")) streams.push(r.status()); });
+    await page.goto(base + `/runs/${run.id}`);
+    await page.getByLabel("Token").fill(reader);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page).toHaveURL(base + `/runs/${run.id}`);
+    await expect(page.locator("main[data-hydrated='true']")).toBeVisible();
+    // The EventSource carries only the cookie (no token): the gate admits it as a read.
+    await expect(page.getByTestId("live-mark")).toBeVisible();
+    expect(streams).toEqual([200]);
+    await call("POST", `/api/runs/${run.id}/results`, { results: [{ case_id: "c1", status: "ok", headline_score: 1 }] });
+    await expect(page.getByTestId("result-row")).toHaveCount(1);
+    await expect(page.getByTestId("run-status")).toHaveText("running");
+    await call("POST", `/api/runs/${run.id}/complete`, {});
+    await expect(page.getByTestId("run-status")).toHaveText("completed");
+    await expect(page.getByTestId("live-mark")).toHaveCount(0);
+    expect(errors).toEqual([]);
   });
 });

@@ -14,8 +14,8 @@ pub fn ScoreCell(score: Option<f64>, score_max: f64) -> impl IntoView {
 
 /// A run's lifecycle status (`completed`, `running`…).
 #[component]
-pub fn RunStatusBadge(#[prop(into)] status: String) -> impl IntoView {
-    view! { <span class=format!("badge run-{status}")>{status.clone()}</span> }
+pub fn RunStatusBadge(#[prop(into)] status: String, #[prop(optional)] testid: Option<&'static str>) -> impl IntoView {
+    view! { <span class=format!("badge run-{status}") data-testid=testid>{status.clone()}</span> }
 }
 
 /// A result's execution status (`ok`, `workflow_failed`…).

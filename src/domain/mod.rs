@@ -6,6 +6,7 @@ pub mod flaky;
 pub mod format;
 pub mod line_diff;
 pub mod paging;
+pub mod progress;
 pub mod provenance;
 
 use serde::{Deserialize, Serialize};

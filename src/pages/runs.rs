@@ -1,4 +1,7 @@
 //! `/runs`: every run, newest first, with its filters in the query string and keyset pages.
+//! Rows of running runs follow one progress stream while any of them still runs.
+
+use std::collections::HashMap;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -6,9 +9,11 @@ use leptos_router::components::{Form, A};
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
-use crate::components::{ErrorView, PageLink, Pager, RunStatusBadge, SampledTag, ScoreCell, StatusBar, VersionLink};
+use crate::components::live::{is_open, use_progress_stream};
+use crate::components::{ErrorView, LiveMark, PageLink, Pager, RunStatusBadge, SampledTag, ScoreCell, StatusBar, VersionLink};
 use crate::domain::format;
 use crate::model::app_error::AppError;
+use crate::model::live::Progress;
 use crate::model::query::RunsQuery;
 use crate::model::{Run, RunPage};
 
@@ -84,12 +89,14 @@ fn RunsTable(data: RunsPageData, filter: RunsQuery) -> impl IntoView {
         PageLink::new(format!("/runs?{}", f.to_query(true)), "Older »")
     });
     let first = filter.cursor.is_some().then(|| PageLink::new(format!("/runs?{}", filter.to_query(false)), "« Newest"));
+    let live = use_live_list(&page.runs);
     // Picking runs is a plain GET form to /compare (`pick=` repeated), so it works before
     // hydration too; the compare page orders the picks, oldest as the baseline.
     view! {
         <Form method="GET" action="/compare" attr:aria-label="Pick runs to compare" attr:class="pick-form">
         <div class="pick-bar">
             <span class="muted">"Tick two runs (or up to eight) to compare them."</span>
+            <LiveMark connected=live.connected testid="runs-live"/>
             <button type="submit" data-testid="compare-picked">"Compare selected"</button>
         </div>
         <table class="grid runs" data-testid="runs-table">
@@ -101,7 +108,7 @@ fn RunsTable(data: RunsPageData, filter: RunsQuery) -> impl IntoView {
                 <th>"Triggered"</th><th>"Versions"</th>
             </tr></thead>
             <tbody>
-                {page.runs.into_iter().map(|r| view! { <RunRow run=r now_ms=now_ms/> }).collect_view()}
+                {page.runs.into_iter().map(|r| view! { <RunRow run=r now_ms=now_ms live=live/> }).collect_view()}
             </tbody>
         </table>
         </Form>
@@ -128,13 +135,56 @@ pub fn is_stale(run: &Run, now_ms: i64) -> bool {
     run.status == "running" && last.is_some_and(|t| now_ms - t > STALE_MS)
 }
 
+/// The run list's live rows: the latest state of each running run shown, by id.
+#[derive(Clone, Copy)]
+struct LiveList {
+    runs: RwSignal<HashMap<i64, Run>>,
+    connected: ReadSignal<bool>,
+}
+
+impl LiveList {
+    /// `run` as the latest event left it.
+    fn current(&self, run: &Run) -> Run {
+        self.runs.with(|m| m.get(&run.id).cloned()).unwrap_or_else(|| run.clone())
+    }
+}
+
+/// One stream for the running rows of a run list, open while any of them still runs (a page
+/// of finished runs opens none).
+fn use_live_list(runs: &[Run]) -> LiveList {
+    let ids: Vec<i64> = runs.iter().filter(|r| is_open(&r.status)).map(|r| r.id).collect();
+    let live = RwSignal::new(HashMap::<i64, Run>::new());
+    let watched = ids.clone();
+    // A memo: the stream is reopened only when this turns, not on every event that updates a row.
+    let open = Memo::new(move |_| {
+        !watched.is_empty()
+            && live.with(|m| watched.iter().any(|id| m.get(id).is_none_or(|r| is_open(&r.status))))
+    });
+    let connected = use_progress_stream(ids, open.into(), move |p: Progress| {
+        live.update(|m| {
+            m.insert(p.run_id, p.run);
+        });
+    });
+    LiveList { runs: live, connected }
+}
+
+/// A row of the run list; its cells follow the run's live state (the pick box stays as ticked).
 #[component]
-fn RunRow(run: Run, now_ms: i64) -> impl IntoView {
+fn RunRow(run: Run, now_ms: i64, live: LiveList) -> impl IntoView {
+    let id = run.id;
+    view! {
+        <tr data-testid="run-row">
+            <td><input type="checkbox" name="pick" value=id.to_string() aria-label=format!("pick run #{id}")/></td>
+            {move || view! { <RunCells run=live.current(&run) now_ms=now_ms/> }}
+        </tr>
+    }
+}
+
+#[component]
+fn RunCells(run: Run, now_ms: i64) -> impl IntoView {
     let duration = run_duration(&run, now_ms);
     let stale = is_stale(&run, now_ms);
     view! {
-        <tr data-testid="run-row">
-            <td><input type="checkbox" name="pick" value=run.id.to_string() aria-label=format!("pick run #{}", run.id)/></td>
             <td><a href=format!("/runs/{}", run.id)>{format!("#{}", run.id)}</a><SampledTag sampled={run.mode == "sampled"}/></td>
             <td>{run.bench_name.clone()}</td>
             <td>{run.channel.clone()}</td>
@@ -154,7 +204,6 @@ fn RunRow(run: Run, now_ms: i64) -> impl IntoView {
             // The bench names the scripts; the versions are what changes from run to run.
             <td class="versions">"wf "<VersionLink kind="workflow" name=run.workflow_script_name.clone() number=run.workflow_version_number short=true/>
                 " · judge "<VersionLink kind="judge" name=run.judge_script_name.clone() number=run.judge_version_number short=true testid="judge-link"/></td>
-        </tr>
     }
 }
 

@@ -1,5 +1,7 @@
 //! `/runs/{id}`: one run's header, stats and results, with the results' filters, sort and page
-//! in the query string.
+//! in the query string. A running run's page follows it live (`live`).
+
+mod live;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -8,6 +10,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 
 use crate::components::{ErrorView, NotFoundView, PageLink, Pager, RunStatusBadge, ScoreCell, StatusBadge, StatusBar, StatusLegend, VerdictBadge, VersionLink};
+use live::{LiveProgress, StatsCards};
 use crate::domain::format;
 use crate::model::app_error::AppError;
 use crate::model::query::{urlencode, ResultsQuery};
@@ -84,7 +87,9 @@ pub async fn get_run_charts(id: i64) -> Result<RunCharts, AppError> {
     Ok(RunCharts { dimensions_svg, histogram_svg, histogram })
 }
 
-#[server]
+// JSON in: form encoding drops a filter whose fields are all empty, and the server then
+// refuses the call ("missing field `filter`") — what a live refresh of an unfiltered table sends.
+#[server(input = leptos::server_fn::codec::Json)]
 pub async fn list_run_results(id: i64, filter: ResultsQuery) -> Result<ResultPage, AppError> {
     let store = expect_context::<crate::server::store::Store>();
     let q = ResultsQuery { limit: Some(100), ..filter };
@@ -106,16 +111,19 @@ pub fn RunPage() -> impl IntoView {
             {move || view_res.get().map(|r| match r {
                 Err(AppError::NotFound(_)) => view! { <NotFoundView title="Run not found" message="There is no such run." href="/runs" link="All runs"/> }.into_any(),
                 Err(e) => view! { <ErrorView error=e/> }.into_any(),
-                Ok(v) => view! { <RunBody v=v/> }.into_any(),
+                // A running run settles into the finished one by fetching its view again.
+                Ok(v) => view! { <RunBody v=v on_finished=Callback::new(move |_| view_res.refetch())/> }.into_any(),
             })}
         </Transition>
     }
 }
 
 #[component]
-fn RunBody(v: RunView) -> impl IntoView {
+fn RunBody(v: RunView, on_finished: Callback<()>) -> impl IntoView {
     let RunView { run, stats, previous_on_channel, other_channels, now_ms } = v;
-    let duration = super::runs::run_duration(&run, now_ms);
+    let dims: Vec<(String, f64)> = stats.dimension_scores.clone().into_iter().collect();
+    let live = live::use_live_run(run.clone(), stats, on_finished);
+    let duration = move || live.run.with(|r| super::runs::run_duration(r, now_ms));
     let meta: Vec<(String, String)> = run
         .metadata
         .as_object()
@@ -124,13 +132,12 @@ fn RunBody(v: RunView) -> impl IntoView {
     let sm = run.score_max;
     let id = run.id;
     let stale = super::runs::is_stale(&run, now_ms);
-    let dims: Vec<(String, f64)> = stats.dimension_scores.clone().into_iter().collect();
     view! {
         <Title text=format!("Run #{} · {} · Assay", run.id, run.bench_name)/>
         <header class="run-head" data-testid="run-header">
             <h1>{format!("Run #{}", run.id)}" "<span class="muted"><a href=format!("/benches/{}", urlencode(&run.bench_name))>{run.bench_name.clone()}</a>{format!(" · {}", run.channel)}</span></h1>
             <div class="facts">
-                <RunStatusBadge status=run.status.clone()/>
+                {move || live.run.with(|r| view! { <RunStatusBadge status=r.status.clone() testid="run-status"/> })}
                 {stale.then(|| view! { <span class="badge stale">"stale"</span> })}
                 <span>"workflow "<VersionLink kind="workflow" name=run.workflow_script_name.clone() number=run.workflow_version_number/></span>
                 <span>"judge "<VersionLink kind="judge" name=run.judge_script_name.clone() number=run.judge_version_number testid="judge-link"/></span>
@@ -152,23 +159,14 @@ fn RunBody(v: RunView) -> impl IntoView {
                 {other_channels.into_iter().map(|(c, r)| view! { <a href=format!("/compare?a={r}&b={id}")>{format!("vs latest on {c} (#{r})")}</a> }).collect_view()}
             </nav>
         </header>
-        <div class="breakdown-row"><StatusBar run=run.clone()/><StatusLegend run=run.clone()/></div>
-        <section class="cards" aria-label="Stats" data-testid="run-stats">
-            <Card label="Mean score" value=format::score(stats.avg_score, sm)/>
-            <Card label="Pass rate" value=format::percent(stats.pass_rate)/>
-            <Card label="Passed" value=stats.passed.to_string()/>
-            <Card label="Failed" value=stats.failed.to_string()/>
-            <Card label="Errored" value=stats.errored.to_string()/>
-            <Card label="Skipped" value=stats.skipped.to_string()/>
-            <Card label="Missing" value=stats.missing.to_string()/>
-            <Card label="p50 latency" value=stats.p50_latency_ms.map(format::duration).unwrap_or_else(|| "—".into())/>
-            <Card label="p95 latency" value=stats.p95_latency_ms.map(format::duration).unwrap_or_else(|| "—".into())/>
-            <Card label="Tokens" value=stats.total_tokens.to_string()/>
-            <Card label="Cost" value=format::usd(stats.total_cost)/>
-            <Card label="Cache hits" value=run.cache_hit_cases.to_string()/>
-        </section>
+        <LiveProgress live=live/>
+        <div class="breakdown-row">{move || {
+            let r = live.run.get();
+            view! { <StatusBar run=r.clone()/><StatusLegend run=r/> }
+        }}</div>
+        <StatsCards live=live/>
         <RunChartsSection id=id score_max=sm dims=dims/>
-        <ResultsSection id=id score_max=sm/>
+        <ResultsSection id=id score_max=sm refresh=live.results_changed/>
     }
 }
 
@@ -221,22 +219,18 @@ fn RunChartsSection(id: i64, score_max: f64, dims: Vec<(String, f64)>) -> impl I
     }
 }
 
-#[component]
-fn Card(label: &'static str, value: String) -> impl IntoView {
-    view! { <div class="card"><div class="label">{label}</div><div class="value">{value}</div></div> }
-}
-
 /// The results table's state from the page URL (the page size is the page's, not the URL's).
 fn results_filter(q: &leptos_router::params::ParamsMap) -> ResultsQuery {
     ResultsQuery::from_pairs(q.into_iter().filter(|(k, _)| k.as_ref() != "limit").map(|(k, v)| (k.as_ref(), v)))
         .unwrap_or_default()
 }
 
+/// The results table; `refresh` changes after the run's results changed (live runs).
 #[component]
-fn ResultsSection(id: i64, score_max: f64) -> impl IntoView {
+fn ResultsSection(id: i64, score_max: f64, refresh: RwSignal<u64>) -> impl IntoView {
     let query = use_query_map();
     let filter = Memo::new(move |_| query.with(results_filter));
-    let page = Resource::new(move || filter.get(), move |f| list_run_results(id, f));
+    let page = Resource::new(move || (filter.get(), refresh.get()), move |(f, _)| list_run_results(id, f));
     let value = move |f: fn(&ResultsQuery) -> Option<String>| move || f(&filter.get()).unwrap_or_default();
     let base = format!("/runs/{id}");
     let sort_link = move |key: &'static str, label: &'static str| {
