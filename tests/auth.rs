@@ -62,6 +62,10 @@ async fn send(app: &Router, req: Request<Body>) -> Res {
     let res = app.clone().oneshot(req).await.unwrap();
     let status = res.status();
     let headers = res.headers().clone();
+    // A live event stream of a running run never ends: its head is the answer.
+    if headers.get(header::CONTENT_TYPE).is_some_and(|v| v == "text/event-stream") {
+        return Res { status, headers, body: String::new() };
+    }
     let body = String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes()).into_owned();
     Res { status, headers, body }
 }
@@ -151,6 +155,7 @@ async fn every_route_refuses_a_request_without_credentials(t: TestApp) {
     assert!(routes.iter().any(|(_, p)| p == &server_fn("list_benches")));
     assert!(count(&|p| p.starts_with("/bench-runs/")) >= 3 && count(&|p| p.starts_with("/api/runs")) >= 8);
     assert_eq!(count(&|p| p == "/healthz" || p == "/readyz"), 2, "health routes are in the OpenAPI document");
+    assert!(count(&|p| p.ends_with("/events")) >= 3, "the live event streams are listed: {routes:?}");
     for (method, path) in &routes {
         let res = send(&app, request(method.clone(), path, &[], Body::from("{}"))).await;
         let what = format!("{method} {path}: {} {}", res.status, res.body);
@@ -178,6 +183,9 @@ async fn every_route_refuses_a_request_without_credentials(t: TestApp) {
         assert!(![StatusCode::UNAUTHORIZED, StatusCode::SEE_OTHER].contains(&res.status), "{what}");
         if method == Method::GET && [format!("/runs/{run}"), format!("/api/runs/{run}"), format!("/bench-runs/{run}")].contains(path) {
             assert_eq!(res.status, StatusCode::OK, "{what}");
+        }
+        if method == Method::GET && [format!("/api/runs/{run}/events"), format!("/bench-runs/{run}/events")].contains(path) {
+            assert_eq!((res.status, res.header("content-type")), (StatusCode::OK, "text/event-stream"), "{what}");
         }
     }
 }

@@ -1,8 +1,9 @@
 //! Live run events (SPEC §3b, issue 9) on both backends, through the real router: results after
 //! commit with per-run sequence ids, nothing for a refused batch, replacements sent again,
 //! `terminal` for complete / fail / cancel and at once for a finished run, 404 before any byte,
-//! `Last-Event-ID` replayed from the database, `lagged` counting results, slots freed when a
-//! subscriber leaves, the run list's `progress` stream, and the shutdown hook.
+//! read credentials behind the auth gate (a session cookie will do), `Last-Event-ID` replayed
+//! from the database, `lagged` counting results, slots freed when a subscriber leaves, the run
+//! list's `progress` stream, and the shutdown hook.
 
 mod common;
 
@@ -18,6 +19,7 @@ on_both_backends!(
     finishing_sends_terminal_and_ends_the_stream,
     a_finished_run_sends_terminal_at_once,
     unknown_runs_are_404_before_any_byte,
+    the_streams_need_read_credentials_a_session_cookie_will_do,
     last_event_id_resumes_from_the_database,
     a_subscriber_behind_its_buffer_is_told_how_many_results_it_lost,
     subscribers_that_leave_free_their_slots,
@@ -177,16 +179,37 @@ async fn unknown_runs_are_404_before_any_byte(t: TestApp) {
     eventually("refused subscribers hold no slot", || t.events.subscriber_count() == 0).await;
     assert_eq!(t.events.feed_count(), 0);
 
-    // With `--auth required` the streams need read scope, like every read.
+}
+
+/// With `--auth required` the streams sit behind the gate: refused without credentials (also
+/// with a bad cookie), open to a read token and to a sign-in session's cookie — what a
+/// browser's `EventSource` sends — and the stream carries results to the cookie's holder.
+async fn the_streams_need_read_credentials_a_session_cookie_will_do(t: TestApp) {
     let locked = TestApp::with_auth(t.kind(), assay::server::config::AuthMode::Required).await.unwrap();
     locked.seed_bench("live", CASES).await;
     let run = locked.trigger("live", "production").await;
+    let (session, _) = locked.store.create_session(&locked.read, 3_600_000).await.unwrap().expect("a read token signs in");
+    let cookie = format!("assay_session={session}");
+    let read = locked.read.clone();
     for path in [format!("/api/runs/{run}/events"), format!("/bench-runs/{run}/events"), format!("/api/events?runs={run}")] {
-        let Err((s, _)) = EventReader::open(&locked, &path, None, None).await else { panic!("{path} streamed without a token") };
+        let Err((s, body)) = EventReader::open(&locked, &path, None, None).await else { panic!("{path} streamed without credentials") };
         assert_eq!(s, StatusCode::UNAUTHORIZED, "{path}");
-        let read = locked.read.clone();
+        assert_eq!(body["error"]["code"], "unauthorized", "{path}: {body}");
+        let bad = format!("assay_session={}", "0".repeat(64));
+        let Err((s, _)) = EventReader::open_with(&locked, &path, &[("cookie", &bad)]).await else { panic!("{path} streamed on a made-up cookie") };
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{path}");
         assert!(EventReader::open(&locked, &path, None, Some(&read)).await.is_ok(), "{path} with a read token");
     }
+    let mut by_cookie = match EventReader::open_with(&locked, &format!("/api/runs/{run}/events"), &[("cookie", &cookie)]).await {
+        Ok(r) => r,
+        Err((s, b)) => panic!("the session cookie was refused: {s} {b}"),
+    };
+    let mut progress = EventReader::open_with(&locked, &format!("/api/events?runs={run}"), &[("cookie", &cookie)]).await.unwrap();
+    assert_eq!(progress.next().await.unwrap().data["status"], "pending");
+    push(&locked, run, json!([ok("a", 0.8)])).await;
+    assert_eq!(results(&by_cookie.take(1).await), vec![(1, "a".into())]);
+    let p = progress.next().await.unwrap();
+    assert_eq!((p.event.as_str(), p.data["results"].clone(), p.data["status"].clone()), ("progress", json!(1), json!("running")));
 }
 
 async fn last_event_id_resumes_from_the_database(t: TestApp) {
@@ -306,7 +329,7 @@ async fn the_run_list_stream_sends_progress_until_its_runs_finish(t: TestApp) {
     // Then after each change of a running run, with the aggregates the pages show. (The
     // finished run may be said again — a signal of its last change can arrive late — but
     // only as it stands.)
-    let mut next_of_running = async |list: &mut EventReader| loop {
+    let next_of_running = async |list: &mut EventReader| loop {
         let e = list.next().await?;
         if e.data["run_id"] == done {
             assert_eq!(e.data, first[1].data);

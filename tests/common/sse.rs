@@ -74,12 +74,18 @@ impl EventReader {
     /// GET `path` as an event stream (with `Last-Event-ID` when given). A refusal comes back as
     /// its status and JSON body.
     pub async fn open(t: &TestApp, path: &str, last_event_id: Option<&str>, token: Option<&str>) -> Result<EventReader, (StatusCode, Value)> {
+        let bearer = token.map(|tok| format!("Bearer {tok}"));
+        let mut headers = Vec::new();
+        headers.extend(last_event_id.map(|id| ("last-event-id", id)));
+        headers.extend(bearer.as_deref().map(|b| ("authorization", b)));
+        Self::open_with(t, path, &headers).await
+    }
+
+    /// GET `path` as an event stream with these extra headers (a browser's cookie, say).
+    pub async fn open_with(t: &TestApp, path: &str, headers: &[(&str, &str)]) -> Result<EventReader, (StatusCode, Value)> {
         let mut req = Request::builder().uri(path).header("accept", "text/event-stream");
-        if let Some(id) = last_event_id {
-            req = req.header("last-event-id", id);
-        }
-        if let Some(tok) = token {
-            req = req.header("authorization", format!("Bearer {tok}"));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
         }
         let res = t.app.clone().oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
         let status = res.status();
