@@ -4,52 +4,19 @@
 //! stream. SQLite is one process, so this test is PostgreSQL's alone.
 
 mod common;
+// The process helper of the process tests: a real `assay serve` on a free port, killed on drop.
+#[path = "process/harness.rs"]
+#[allow(dead_code)]
+mod harness;
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use akribes_sdk::BenchRunEvent;
 use common::sse::{Ev, Parser};
 use common::{Kind, TestApp};
 use futures::StreamExt;
+use harness::Server;
 use serde_json::{json, Value};
-
-/// A served `assay` process, killed when dropped.
-struct Server {
-    base: String,
-    child: Child,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn serve(url: &str) -> Server {
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let child = Command::new(env!("CARGO_BIN_EXE_assay"))
-        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
-        .env("DATABASE_URL", url)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start assay serve");
-    let server = Server { base: format!("http://127.0.0.1:{port}"), child };
-    let http = reqwest::Client::new();
-    for _ in 0..300 {
-        if http.get(format!("{}/api/benches", server.base)).send().await.is_ok_and(|r| r.status().is_success()) {
-            return server;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("assay serve on port {port} did not answer");
-}
 
 async fn post(http: &reqwest::Client, url: String, token: &str, body: Value) -> Value {
     let res = http.post(&url).bearer_auth(token).json(&body).send().await.expect("post");
@@ -87,7 +54,7 @@ async fn a_result_written_through_one_server_reaches_the_subscribers_of_another(
     let Some(t) = TestApp::new(Kind::Postgres).await else { return };
     t.seed_bench("multi", &["a", "b", "c", "d"]).await;
     let run = t.trigger("multi", "production").await;
-    let (a, b) = (serve(&t.url).await, serve(&t.url).await);
+    let (a, b) = (Server::start(&t.url, &[]).await, Server::start(&t.url, &[]).await);
     let http = reqwest::Client::new();
 
     // Watched on B (the seed's client and a raw stream), written on A.
