@@ -2,6 +2,8 @@
 //! (the code the API runs) on a real SQLite file and, when `ASSAY_BENCH_POSTGRES_URL` names a
 //! server, a fresh PostgreSQL database. Run with `make bench`.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use assay::server::store::input::{CaseInput, PublishVersion, PutBench, ResultInput, TriggerRun};
@@ -199,24 +201,8 @@ fn cpu_ms() -> Option<f64> {
 
 #[tokio::main]
 async fn main() {
-    let dir = tempfile::tempdir().unwrap();
-    run(
-        "sqlite",
-        &format!("sqlite://{}", dir.path().join("bench.db").display()),
-    )
-    .await;
-    if let Ok(base) = std::env::var("ASSAY_BENCH_POSTGRES_URL") {
-        use sqlx::Connection;
-        let name = format!("assay_bench_cmp_{}", std::process::id());
-        let mut c = sqlx::PgConnection::connect(&base).await.unwrap();
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut c)
-            .await
-            .unwrap();
-        let (head, _) = base.rsplit_once('/').unwrap();
-        run("postgres", &format!("{head}/{name}")).await;
-        c.close().await.ok();
-    } else {
-        println!("postgres: skipped (set ASSAY_BENCH_POSTGRES_URL, as `make bench` does)");
+    let (_dir, databases) = common::databases("bench_cmp").await;
+    for (label, url) in &databases {
+        run(label, url).await;
     }
 }

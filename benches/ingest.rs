@@ -3,9 +3,11 @@
 //! `ASSAY_BENCH_POSTGRES_URL` names a server, a fresh PostgreSQL database.
 //! Run with `make bench`.
 
+mod common;
+
 use std::time::Instant;
 
-use assay::server::store::input::{CaseInput, PublishVersion, PutBench, ResultInput, TriggerRun};
+use assay::server::store::input::ResultInput;
 use assay::server::store::Store;
 use serde_json::json;
 
@@ -13,57 +15,21 @@ const CASES: usize = 50_000;
 const BATCH: usize = 1_000;
 
 fn batch(start: usize) -> Vec<ResultInput> {
-    (start..start + BATCH)
-        .map(|i| {
-            serde_json::from_value(json!({
-                "case_id": format!("case-{i:06}"),
-                "status": if i % 17 == 0 { "workflow_failed" } else { "ok" },
-                "headline_score": (i % 100) as f64 / 100.0,
-                "workflow_output": format!("answer number {i} with a little text to make it realistic"),
-                "duration_ms": 200 + i % 3000,
-                "input_tokens": 800, "output_tokens": 90, "tool_tokens": 10,
-                "workflow_cost_usd": 0.0031, "judge_cost_usd": 0.0004,
-                "scorer_results": [
-                    {"scorer_name": "exact", "score": 1.0, "passed": true, "reason": "matches", "dimension": "accuracy"},
-                    {"scorer_name": "llm-judge", "score": 0.7, "passed": true, "reason": "mostly right, a bit terse", "dimension": "tone"}
-                ],
-                "dimension_scores": {"accuracy": 1.0, "tone": 0.7, "safety": 0.9}
-            }))
-            .unwrap()
-        })
-        .collect()
+    (start..start + BATCH).map(|i| serde_json::from_value(common::result_json(i)).unwrap()).collect()
 }
 
 async fn run(label: &str, url: &str) {
     let store = Store::connect(url).await.expect("connect");
     store.migrate().await.expect("migrate");
-    for (kind, name) in [("workflow", "wf"), ("judge", "jd")] {
-        let p = PublishVersion { source: format!("{name} source"), channels: vec!["production".into()], ..Default::default() };
-        store.publish_version(kind, name, &p).await.unwrap();
-    }
-    let bench = format!("bench-{}", std::process::id());
-    store
-        .put_bench(&bench, &PutBench { description: None, workflow: "wf".into(), judge: "jd".into(), judge_channel: None, score_max: None, pass_threshold: None })
-        .await
-        .unwrap();
-    let cases: Vec<CaseInput> = (0..CASES)
-        .map(|i| serde_json::from_value(json!({"id": format!("case-{i:06}"), "inputs": {"q": i}})).unwrap())
-        .collect();
-    for chunk in cases.chunks(10_000) {
-        store.upsert_cases(&bench, chunk).await.unwrap();
-    }
-    let (r, _) = store
-        .trigger_run(&TriggerRun { bench: bench.clone(), channel: "production".into(), ..Default::default() })
-        .await
-        .unwrap();
+    let run_id = common::bench_with_run(&store, &format!("bench-{}", std::process::id()), CASES).await;
     let batches: Vec<Vec<ResultInput>> = (0..CASES / BATCH).map(|b| batch(b * BATCH)).collect();
     let t0 = Instant::now();
     for b in batches {
-        store.ingest_results(r.id, b).await.unwrap();
+        store.ingest_results(run_id, b).await.unwrap();
     }
     let ingest = t0.elapsed();
     let t1 = Instant::now();
-    let done = store.finish_run(r.id, assay::server::store::Finish::Complete, None).await.unwrap();
+    let done = store.finish_run(run_id, assay::server::store::Finish::Complete, None).await.unwrap();
     let finish = t1.elapsed();
     assert_eq!(done.results_count as usize, CASES);
     let rate = CASES as f64 / ingest.as_secs_f64();
@@ -87,16 +53,8 @@ async fn run(label: &str, url: &str) {
 
 #[tokio::main]
 async fn main() {
-    let dir = tempfile::tempdir().unwrap();
-    run("sqlite", &format!("sqlite://{}", dir.path().join("bench.db").display())).await;
-    if let Ok(base) = std::env::var("ASSAY_BENCH_POSTGRES_URL") {
-        use sqlx::Connection;
-        let name = format!("assay_bench_{}", std::process::id());
-        let mut c = sqlx::PgConnection::connect(&base).await.unwrap();
-        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut c).await.unwrap();
-        let (head, _) = base.rsplit_once('/').unwrap();
-        run("postgres", &format!("{head}/{name}")).await;
-    } else {
-        println!("postgres: skipped (set ASSAY_BENCH_POSTGRES_URL, as `make bench` does)");
+    let (_dir, databases) = common::databases("bench").await;
+    for (label, url) in &databases {
+        run(label, url).await;
     }
 }

@@ -31,6 +31,10 @@ ROWS = [
     ("compare_http", "`GET /api/runs/{{a}}/compare/{{b}}`, one client"),
     ("compare_http_16", "… 16 concurrent clients (latency of each)"),
     ("compare_store", "through the store (`benches/compare.rs`)"),
+    (None, "Live events: 100 subscribers on one run, 50,000 results in batches of 1,000 (`benches/events.rs`)"),
+    ("events_p95", "commit → event at the subscriber, p95 (each batch's last event)"),
+    ("events_rate", "events delivered per second, all subscribers"),
+    ("events_rss", "server RSS above idle while streaming (peak; the note: the same ingest unwatched)"),
     (None, "Server-rendered run page"),
     ("ssr_small", "`/runs/{{id}}`, {small}-result run, 16 connections"),
     ("ssr_big", "`/runs/{{id}}`, {big}-result run, 16 connections"),
@@ -71,6 +75,11 @@ METHOD = """\
   before the clock starts, batches posted back to back on one kept-alive connection; rate = results / wall
   time of the posts (median of the rounds). The store figures come from `cargo bench` (`benches/ingest.rs`,
   `benches/compare.rs`), which print the same machine-readable lines.
+- Live events: `benches/events.rs` starts the release `assay serve`, opens 100 `GET /api/runs/{id}/events`
+  streams and posts 50 batches of 1,000 results back to back; commit → event is from the writer's answer
+  (sent right after the commit) to the arrival of each event, over all 5,000,000 (subscribers on the same
+  2 cores as the server); RSS is the server's `VmRSS` peak (sampled every 20 ms) minus its idle figure, and the
+  same ingest on a fresh server with no subscriber says how much of it the ingest costs by itself.
 - Latencies (list, results pages, stats, compare): `wrk` with one connection, requests back to back for a
   fixed time after one checked warm-up request — a tight loopback client, so the figure is the server's
   time plus well under a millisecond of loopback and parsing. The median is the figure; p95 and counts are
