@@ -1,8 +1,10 @@
 //! SIGTERM and Ctrl-C: the server stops accepting, lets a batch in flight commit and answers
-//! it, then exits 0; a request still running past the grace period is dropped and writes nothing.
+//! it, then exits 0; a request still running past the grace period is dropped and writes nothing;
+//! live event streams end with a last comment, so they do not hold the shutdown open.
 
 use std::time::{Duration, Instant};
 
+use futures::StreamExt;
 use reqwest::StatusCode;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -14,6 +16,7 @@ use super::harness::{aggregates_match_a_recount, batch, whole_epochs, Api, Serve
 crate::on_both_backends!(
     sigterm_lets_a_batch_in_flight_commit_then_exits_0,
     ctrl_c_bounds_the_wait_and_drops_what_is_still_running,
+    sigterm_ends_live_event_streams_with_a_last_comment,
 );
 
 const K: usize = 2_000;
@@ -106,4 +109,31 @@ async fn ctrl_c_bounds_the_wait_and_drops_what_is_still_running(t: TestApp) {
     let (s, after) = api.get(&format!("/api/runs/{run}")).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(after, before, "the run is as it was");
+}
+
+async fn sigterm_ends_live_event_streams_with_a_last_comment(t: TestApp) {
+    let mut server = Server::start(&t.url, &[]).await;
+    let api = Api::new(&server.base, &t.write);
+    api.seed_bench("watched", 3).await;
+    let run = api.trigger("watched").await;
+    // A run that never finishes: its stream would stay open for good.
+    let res = reqwest::get(format!("{}/api/runs/{run}/events", server.base)).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let mut body = res.bytes_stream();
+    let signalled = Instant::now();
+    server.signal("TERM");
+    let mut got = Vec::new();
+    tokio::time::timeout(Duration::from_secs(8), async {
+        while let Some(chunk) = body.next().await {
+            got.extend_from_slice(&chunk.expect("the stream ends cleanly"));
+        }
+    })
+    .await
+    .expect("the stream ended after SIGTERM");
+    assert!(String::from_utf8_lossy(&got).ends_with(": server shutting down\n\n"), "{:?}", String::from_utf8_lossy(&got));
+    let exit = server.wait_exit(Duration::from_secs(15)).await;
+    assert_eq!(exit.code(), Some(0), "{exit}:\n{}", server.log());
+    // Within the grace period, not at its end: the stream did not hold the server open.
+    assert!(signalled.elapsed() < Duration::from_secs(8), "exited {:?} after SIGTERM", signalled.elapsed());
+    assert!(server.log().contains("shut down cleanly"), "{}", server.log());
 }
