@@ -65,7 +65,13 @@ async fn results_arrive_after_commit_numbered_per_run(t: TestApp) {
     push(&t, run, json!([ok("a", 0.9), {"case_id": "b", "status": "workflow_failed", "error": "timeout"}])).await;
     // Another run's results are numbered on their own and never reach this stream.
     push(&t, other, json!([ok("a", 0.1)])).await;
-    push(&t, run, json!([ok("c", 0.4)])).await;
+    // Every column set, so the event's row is checked field for field (SQLite reads it raw).
+    push(&t, run, json!([{
+        "case_id": "c", "status": "cached", "headline_score": 0.4, "score": {"rubric": "B", "n": 2},
+        "output": {"text": "out c"}, "duration_ms": 12, "input_tokens": 5, "output_tokens": 6, "tool_tokens": 1,
+        "workflow_cost_usd": 0.01, "judge_cost_usd": 0.002, "cache_hit": true, "input_hash": "h-c",
+        "workflow_execution_id": "wf-c", "judge_execution_id": "jd-c"
+    }])).await;
     let evs = api.take(3).await;
     assert_eq!(results(&evs), vec![(1, "a".into()), (2, "b".into()), (3, "c".into())]);
     assert_eq!(seed.take(3).await, evs, "both routes send the same stream");
@@ -79,6 +85,8 @@ async fn results_arrive_after_commit_numbered_per_run(t: TestApp) {
     assert_eq!(evs[0].data["verdict"], "pass");
     assert_eq!(evs[0].data["workflow_output"], "out a");
     assert_eq!(evs[1].data["error"], "timeout");
+    assert_eq!((evs[2].data["cache_hit"].clone(), evs[2].data["tokens_used"].clone()), (json!(true), json!(12)));
+    assert_eq!(evs[2].data["judge_execution_id"], "jd-c");
     assert_eq!(t.events.subscriber_count(), 2);
 }
 

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::model::{ResultDetail, ResultSummary, ScorerResult, ToolCall, Trace, TraceStep};
+use crate::server::sql::sqlite_raw::RowRef;
 use crate::server::store::text_json;
 use crate::server::time::fmt_ms;
 
@@ -44,6 +45,39 @@ pub(crate) struct ResultRow {
 }
 
 impl ResultRow {
+    /// A row of [`RESULT_SELECT`] stepped by the SQLite fast reader (columns in its order).
+    pub fn from_raw(r: &RowRef<'_>) -> ResultRow {
+        let text = |c| r.text(c).map(|t| t.into_owned());
+        let int = |c| (!r.is_null(c)).then(|| r.i64(c));
+        ResultRow {
+            id: r.i64(0),
+            seq: r.i64(1),
+            run_id: r.i64(2),
+            case_id: text(3).unwrap_or_default(),
+            case_name: text(4),
+            epoch: r.i64(5),
+            status: text(6).unwrap_or_default(),
+            verdict: text(7),
+            headline_score: r.opt_f64(8),
+            duration_ms: int(9),
+            input_tokens: int(10),
+            output_tokens: int(11),
+            tool_tokens: int(12),
+            tokens_used: r.i64(13),
+            workflow_cost_usd: r.opt_f64(14),
+            judge_cost_usd: r.opt_f64(15),
+            cost_usd: r.f64(16),
+            cache_hit: r.i64(17) != 0,
+            input_hash: text(18),
+            workflow_execution_id: text(19),
+            judge_execution_id: text(20),
+            created_at: r.i64(21),
+            error: text(22),
+            score: text(23),
+            workflow_output: text(24),
+        }
+    }
+
     /// The seed's `BenchResult`: every column, without the parts read one result at a time
     /// (scorer results, dimensions, trace) — what `/bench-runs/{id}/results` lists and what a
     /// `result` event carries.
