@@ -7,6 +7,7 @@ pub mod format;
 pub mod line_diff;
 pub mod paging;
 pub mod provenance;
+pub mod search;
 
 use serde::{Deserialize, Serialize};
 

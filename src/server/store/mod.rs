@@ -3,7 +3,7 @@
 //! [`StoreError`]; it knows nothing of HTTP.
 //!
 //! Layout: one module per resource (`scripts`, `benches`, `runs`, `finish`, `results`, `import`,
-//! `tokens`, the read-side `read`, `stats`, `views`, `trace`, `version_page`, `compare`), none of
+//! `tokens`, `search_index`, the read-side `read`, `stats`, `views`, `trace`, `version_page`, `compare`), none of
 //! which names another. What they share comes from here (`Store`, `StoreTx`), from `rows` (every
 //! shared `*Row` and its SELECT) and from `input` (request bodies and their checks; `import_lines`
 //! holds the import stream's). A resource
@@ -26,6 +26,7 @@ mod rows;
 mod runs;
 mod schema;
 mod scripts;
+mod search_index;
 mod sessions;
 mod stats;
 mod tokens;
