@@ -2,8 +2,10 @@
 
 mod benches;
 mod compare;
+mod csv;
 mod doc;
 pub mod error;
+mod export;
 pub mod extract;
 mod health;
 mod import;
