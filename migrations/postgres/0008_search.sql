@@ -12,7 +12,7 @@ CREATE TABLE run_search (
 
 -- One row per result of an indexed run. `doc` holds, as lexemes without positions: the distinct
 -- words of its case id and name, output, case inputs, error and scorer reasons; `~` + each
--- hex-encoded 1- to 3-character n-gram of its case id and name; and `#run<id>`, so the GIN
+-- hex-encoded 3-character n-gram of its case id and name; and `#run<id>`, so the GIN
 -- index answers one run's matches by intersecting with that run's lexeme instead of reading
 -- every run's postings (domain/search.rs, store/search/).
 CREATE TABLE result_search (

@@ -13,7 +13,7 @@ CREATE TABLE run_search (
 
 -- One row per result of an indexed run (rowid = results.id): `body` holds the distinct words of
 -- its case id and name, output, case inputs, error and scorer reasons; `grams` the hex-encoded
--- 1- to 3-character n-grams of its case id and name (domain/search.rs). Contentless: the text
+-- 3-character n-grams of its case id and name (domain/search.rs). Contentless: the text
 -- itself stays in its own tables.
 CREATE VIRTUAL TABLE result_fts USING fts5(
     body, grams, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 0'

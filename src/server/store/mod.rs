@@ -90,6 +90,12 @@ pub(crate) fn text_json(s: Option<String>) -> Option<serde_json::Value> {
     s.map(|s| serde_json::from_str(&s).unwrap_or(serde_json::Value::String(s)))
 }
 
+/// The lexeme that ties a PostgreSQL search index row to its run (`search_index` writes it,
+/// `read` searches with it).
+pub(crate) fn run_lexeme(run_id: i64) -> String {
+    format!("#run{run_id}")
+}
+
 /// Long texts in a page are cut here; "show all" fetches the rest.
 pub const TEXT_CAP: usize = 2_000;
 /// Trace texts are cut shorter: a page holds about a hundred steps.

@@ -5,13 +5,13 @@
 //!
 //! What a result is indexed under comes from `domain::search`: the distinct words of its case id
 //! and name, output, case inputs (as they were when the run finished), error and scorer reasons,
-//! and the n-grams of its case id and name. SQLite keeps them in the FTS5 table `result_fts`
+//! and the trigrams of its case id and name. SQLite keeps them in the FTS5 table `result_fts`
 //! (rowid = result id); PostgreSQL as a tsvector of lexemes in `result_search`, with the run's
 //! own lexeme so the GIN index reads one run's postings only.
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::{Store, StoreResult, StoreTx};
+use super::{run_lexeme, Store, StoreResult, StoreTx};
 use crate::args;
 use crate::domain::search::{case_grams, json_words, words};
 use crate::server::sql::{any_of, lock_row, select_in, Backend, BatchInsert, Col, Keys, Ty, Val};
@@ -21,11 +21,6 @@ use crate::server::time::now_ms;
 const CHUNK: i64 = 2_000;
 /// A PostgreSQL tsvector holds at most 1 MB: the words of one result stop short of it.
 const PG_DOC_BYTES: usize = 900_000;
-
-/// The lexeme that ties a PostgreSQL index row to its run.
-pub(crate) fn run_lexeme(run_id: i64) -> String {
-    format!("#run{run_id}")
-}
 
 /// One result's index entry.
 struct Doc {

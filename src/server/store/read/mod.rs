@@ -200,7 +200,8 @@ impl Store {
         }
         if let Some(s) = &text_search {
             let mode = self.search_mode(run_id).await?;
-            wh.push(search::condition(&mut sql, s, run_id, bench_id, &mode));
+            let found = self.search_candidates(s, run_id, &mode).await?;
+            wh.push(search::condition(&mut sql, s, bench_id, found.as_ref()));
         }
         let bad = || StoreError::invalid("cursor", "not a cursor this server handed out (or for another sort)");
         let order_sql = match &order {

@@ -2,9 +2,10 @@
 //!
 //! A result matches when the whole `q` is a substring of its case id or name, or when each word
 //! of `q` is in its text (case id, name, output, case inputs, error, scorer reasons). A finished
-//! run is read through its index (`store/search_index.rs`): a word matches words it begins;
-//! case ids and names are found by their n-grams and rechecked with LIKE. A running run (or one
-//! not indexed yet) is scanned with LIKE: a word matches anywhere in the text.
+//! run is read through its index (`store/search_index.rs`): a word of three or more characters
+//! matches the words it begins, a shorter one whole words; case ids and names are found by their
+//! n-grams and rechecked with LIKE. A running run (or one not indexed yet) is scanned with LIKE:
+//! a word matches anywhere in the text.
 
 use std::collections::HashMap;
 
@@ -13,8 +14,7 @@ use crate::args;
 use crate::domain::search::{json_display, SearchQuery};
 use crate::model::ResultSummary;
 use crate::server::sql::{any_of, Backend, Keys};
-use crate::server::store::search_index::run_lexeme;
-use crate::server::store::{Store, StoreResult};
+use crate::server::store::{run_lexeme, Store, StoreResult};
 
 /// Output text read for a snippet (a longer output's snippet comes from its start).
 const SNIPPET_SOURCE_CHARS: i64 = 100_000;
@@ -35,6 +35,12 @@ impl Store {
     }
 }
 
+/// Whether a word also matches the longer words it begins. One or two characters match whole
+/// words only: their prefixes would read most of the index (every word starting with "a").
+fn prefix(word: &str) -> bool {
+    word.chars().count() >= 3
+}
+
 /// FTS5 strings are quoted, quotes doubled: nothing in them is query syntax.
 fn fts_string(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
@@ -45,49 +51,109 @@ fn ts_lexeme(s: &str) -> String {
     format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''"))
 }
 
-/// The condition on `r` (a results row of run `run_id`, bench `bench_id`) for search `s`.
-pub(super) fn condition(sql: &mut Sql, s: &SearchQuery, run_id: i64, bench_id: i64, mode: &Mode) -> String {
-    let like = sql.like();
-    let p = sql.arg(like_pattern(&s.text));
-    match mode {
-        Mode::Indexed { first_id, last_id } => {
-            let case_like = format!("(c.case_id {like} {p} ESCAPE '\\' OR c.case_name {like} {p} ESCAPE '\\')");
-            let mut branches = Vec::new();
-            match sql.backend {
+/// The index queries of a search: the one for its words (none without words) and the one for
+/// its case-text trigrams (none for a `q` under 3 characters), each answering result ids (SQLite: with the run's id range bound as
+/// `$2`, `$3`).
+fn index_queries(backend: Backend, s: &SearchQuery, run_id: i64) -> (Option<String>, Option<String>) {
+    match backend {
+        Backend::Sqlite => {
+            let terms: Vec<String> =
+                s.words.iter().map(|w| format!("{}{}", fts_string(w), if prefix(w) { "*" } else { "" })).collect();
+            let grams: Vec<String> = s.grams.iter().map(|g| fts_string(g)).collect();
+            (
+                (!terms.is_empty()).then(|| format!("body : ({})", terms.join(" AND "))),
+                (!grams.is_empty()).then(|| format!("grams : ({})", grams.join(" AND "))),
+            )
+        }
+        Backend::Postgres => {
+            let run = ts_lexeme(&run_lexeme(run_id));
+            let terms: Vec<String> =
+                s.words.iter().map(|w| format!("{}{}", ts_lexeme(w), if prefix(w) { ":*" } else { "" })).collect();
+            let grams: Vec<String> = s.grams.iter().map(|g| ts_lexeme(&format!("~{g}"))).collect();
+            (
+                (!terms.is_empty()).then(|| format!("{run} & {}", terms.join(" & "))),
+                (!grams.is_empty()).then(|| format!("{run} & {}", grams.join(" & "))),
+            )
+        }
+    }
+}
+
+/// The candidates the index holds for a search: the ids its words match, and the ids whose
+/// case text has its n-grams (to be rechecked). Read first, on their own, so the page query
+/// is planned with the real number of ids (a subquery's estimate led PostgreSQL to fetch every
+/// match by key, then sort).
+pub(super) struct Candidates {
+    words: Vec<i64>,
+    /// None for a `q` too short for a trigram: case ids and names are then checked row by row.
+    grams: Option<Vec<i64>>,
+}
+
+impl Store {
+    pub(super) async fn search_candidates(&self, s: &SearchQuery, run_id: i64, mode: &Mode) -> StoreResult<Option<Candidates>> {
+        let Mode::Indexed { first_id, last_id } = *mode else { return Ok(None) };
+        let (words_q, grams_q) = index_queries(self.backend(), s, run_id);
+        let ids = |q: String| async move {
+            let rows: Vec<(i64,)> = match self.backend() {
                 Backend::Sqlite => {
-                    let (lo, hi) = (sql.arg(*first_id), sql.arg(*last_id));
-                    if !s.words.is_empty() {
-                        let terms: Vec<String> = s.words.iter().map(|w| format!("{}*", fts_string(w))).collect();
-                        let w = sql.arg(format!("body : ({})", terms.join(" AND ")));
-                        branches.push(format!(
-                            "SELECT rowid FROM result_fts WHERE result_fts MATCH {w} AND rowid BETWEEN {lo} AND {hi}"
-                        ));
-                    }
-                    let grams: Vec<String> = s.grams.iter().map(|g| fts_string(g)).collect();
-                    let g = sql.arg(format!("grams : ({})", grams.join(" AND ")));
-                    branches.push(format!(
-                        "SELECT c.id FROM results c WHERE c.id IN (SELECT rowid FROM result_fts \
-                         WHERE result_fts MATCH {g} AND rowid BETWEEN {lo} AND {hi}) AND {case_like}"
-                    ));
+                    self.db
+                        .all(
+                            "SELECT rowid FROM result_fts WHERE result_fts MATCH $1 AND rowid BETWEEN $2 AND $3",
+                            args![q, first_id, last_id],
+                        )
+                        .await?
                 }
                 Backend::Postgres => {
-                    let run = ts_lexeme(&run_lexeme(run_id));
-                    if !s.words.is_empty() {
-                        let terms: Vec<String> = s.words.iter().map(|w| format!("{}:*", ts_lexeme(w))).collect();
-                        let w = sql.arg(format!("{run} & {}", terms.join(" & ")));
-                        branches.push(format!("SELECT result_id FROM result_search WHERE doc @@ {w}::tsquery"));
-                    }
-                    let grams: Vec<String> = s.grams.iter().map(|g| ts_lexeme(&format!("~{g}"))).collect();
-                    let g = sql.arg(format!("{run} & {}", grams.join(" & ")));
-                    branches.push(format!(
-                        "SELECT c.id FROM results c JOIN result_search s ON s.result_id = c.id \
-                         WHERE s.doc @@ {g}::tsquery AND {case_like}"
-                    ));
+                    self.db.all("SELECT result_id FROM result_search WHERE doc @@ $1::tsquery", args![q]).await?
                 }
+            };
+            Ok::<_, crate::server::store::StoreError>(rows.into_iter().map(|r| r.0).collect::<Vec<i64>>())
+        };
+        let words = match words_q {
+            Some(q) => ids(q).await?,
+            None => Vec::new(),
+        };
+        let grams = match grams_q {
+            Some(q) => Some(ids(q).await?),
+            None => None,
+        };
+        Ok(Some(Candidates { words, grams }))
+    }
+}
+
+/// `column` is any of `ids`, its one parameter pushed onto `sql`.
+fn any_id(sql: &mut Sql, column: &str, ids: &[i64]) -> String {
+    let (pred, val) = any_of(sql.backend, column, sql.args.len() + 1, Keys::Int(ids));
+    sql.args.push(val);
+    pred
+}
+
+/// The condition on `r` (a results row of run `run_id`, bench `bench_id`) for search `s`: over
+/// the index's candidates when the run is indexed, else a scan.
+pub(super) fn condition(sql: &mut Sql, s: &SearchQuery, bench_id: i64, found: Option<&Candidates>) -> String {
+    let like = sql.like();
+    let p = sql.arg(like_pattern(&s.text));
+    match found {
+        Some(c) => {
+            let mut any = Vec::new();
+            if !c.words.is_empty() {
+                any.push(any_id(sql, "r.id", &c.words));
             }
-            format!("r.id IN ({})", branches.join(" UNION ALL "))
+            let case_like = format!("(r.case_id {like} {p} ESCAPE '\\' OR r.case_name {like} {p} ESCAPE '\\')");
+            match &c.grams {
+                Some(g) if g.is_empty() => {}
+                Some(g) => {
+                    let ids = any_id(sql, "r.id", g);
+                    any.push(format!("({ids} AND {case_like})"));
+                }
+                None => any.push(case_like),
+            }
+            if any.is_empty() {
+                "1 = 0".to_string()
+            } else {
+                format!("({})", any.join(" OR "))
+            }
         }
-        Mode::Scan => {
+        None => {
             let mut any = format!("r.case_id {like} {p} ESCAPE '\\' OR r.case_name {like} {p} ESCAPE '\\'");
             if !s.words.is_empty() {
                 let pb = sql.arg(bench_id);
@@ -194,13 +260,20 @@ mod tests {
     fn query_strings_quote_everything() {
         assert_eq!(fts_string("a\"b"), "\"a\"\"b\"");
         assert_eq!(ts_lexeme("it's\\"), "'it''s\\\\'");
-        let s = SearchQuery::parse("Refund \"late\"").unwrap().unwrap();
+        let s = SearchQuery::parse("Refund \"late\" of").unwrap().unwrap();
+        let (w, g) = index_queries(Backend::Sqlite, &s, 3);
+        assert_eq!(w.unwrap(), "body : (\"refund\"* AND \"late\"* AND \"of\")");
+        assert!(g.unwrap().starts_with("grams : (\"726566\" AND "));
+        let (w, g) = index_queries(Backend::Postgres, &s, 3);
+        assert_eq!(w.unwrap(), "'#run3' & 'refund':* & 'late':* & 'of'");
+        assert!(g.unwrap().starts_with("'#run3' & '~726566' & "));
+        let (w, g) = index_queries(Backend::Postgres, &SearchQuery::parse("--").unwrap().unwrap(), 3);
+        assert_eq!((w, g), (None, None), "no words, no word query; too short for a trigram");
         let mut sql = Sql { args: Vec::new(), backend: Backend::Sqlite };
-        let c = condition(&mut sql, &s, 3, 1, &Mode::Indexed { first_id: 10, last_id: 20 });
-        assert!(c.starts_with("r.id IN (SELECT rowid FROM result_fts"), "{c}");
-        assert_eq!(sql.args[3], "body : (\"refund\"* AND \"late\"*)".into());
-        let mut sql = Sql { args: Vec::new(), backend: Backend::Postgres };
-        condition(&mut sql, &s, 3, 1, &Mode::Indexed { first_id: 10, last_id: 20 });
-        assert_eq!(sql.args[1], "'#run3' & 'refund':* & 'late':*".into());
+        let none = Candidates { words: Vec::new(), grams: Some(Vec::new()) };
+        assert_eq!(condition(&mut sql, &s, 1, Some(&none)), "1 = 0");
+        let short = Candidates { words: vec![4], grams: None };
+        let c = condition(&mut sql, &s, 1, Some(&short));
+        assert!(c.contains(" OR (r.case_id LIKE"), "{c}");
     }
 }
