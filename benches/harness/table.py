@@ -26,6 +26,7 @@ ROWS = [
     ("results_sorted", "… sorted (`sort=-score`)"),
     ("results_searched", "… searched (`q=…`)"),
     ("results_all", "… filtered, sorted and searched at once"),
+    ("results_search_store", "… searched through the store (`benches/search.rs`; two finished 50,000-result runs indexed)"),
     ("stats", "`GET /api/runs/{{id}}/stats`, {big}-result run"),
     (None, "Compare two {big}-case runs (significance included)"),
     ("compare_http", "`GET /api/runs/{{a}}/compare/{{b}}`, one client"),
@@ -70,7 +71,7 @@ METHOD = """\
 - Ingest over HTTP: `benches/harness/ingest_http.py`, one client, a fresh database, every batch body encoded
   before the clock starts, batches posted back to back on one kept-alive connection; rate = results / wall
   time of the posts (median of the rounds). The store figures come from `cargo bench` (`benches/ingest.rs`,
-  `benches/compare.rs`), which print the same machine-readable lines.
+  `benches/compare.rs`, `benches/search.rs`), which print the same machine-readable lines.
 - Latencies (list, results pages, stats, compare): `wrk` with one connection, requests back to back for a
   fixed time after one checked warm-up request — a tight loopback client, so the figure is the server's
   time plus well under a millisecond of loopback and parsing. The median is the figure; p95 and counts are
