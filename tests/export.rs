@@ -5,44 +5,16 @@
 
 mod common;
 
-use std::io::Read;
-
 use assay::server::config::AuthMode;
-use axum::body::Body;
-use axum::http::{header, HeaderMap, Request, StatusCode};
+use axum::http::{header, StatusCode};
 use common::TestApp;
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 on_both_backends!(
     results_export_every_row_under_every_encoding,
     results_export_guards_cells_and_applies_filters,
     nway_matrix_exports_as_csv,
 );
-
-/// GET `path` accepting `encoding`, with `token`; status, headers and the body decoded.
-async fn get_raw(t: &TestApp, path: &str, encoding: &str, token: Option<&str>) -> (StatusCode, HeaderMap, Vec<u8>) {
-    let mut req = Request::get(path).header(header::ACCEPT_ENCODING, encoding);
-    if let Some(tok) = token {
-        req = req.header(header::AUTHORIZATION, format!("Bearer {tok}"));
-    }
-    let res = t.app.clone().oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
-    let (status, headers) = (res.status(), res.headers().clone());
-    let raw = res.into_body().collect().await.expect("the body streams to its end").to_bytes();
-    let mut out = Vec::new();
-    match headers.get(header::CONTENT_ENCODING).map(|v| v.to_str().unwrap()) {
-        None => out.extend_from_slice(&raw),
-        Some("gzip") => {
-            flate2::read::GzDecoder::new(&raw[..]).read_to_end(&mut out).expect("a whole gzip stream");
-        }
-        Some("br") => {
-            brotli::Decompressor::new(&raw[..], 4096).read_to_end(&mut out).expect("a whole brotli stream");
-        }
-        Some(other) => panic!("unexpected Content-Encoding {other}"),
-    }
-    (status, headers, out)
-}
 
 /// RFC 4180 records: quoted cells may hold commas, quotes (doubled) and line breaks.
 fn parse_csv(text: &str) -> Vec<Vec<String>> {
@@ -120,7 +92,7 @@ async fn results_export_every_row_under_every_encoding(t: TestApp) {
     assert_eq!(pages.len(), 2_200);
     for finished in [false, true] {
         for encoding in ["gzip", "br", "identity"] {
-            let (s, h, body) = get_raw(&t, &format!("/api/runs/{run}/results?format=jsonl"), encoding, None).await;
+            let (s, h, body) = t.get_decoded(&format!("/api/runs/{run}/results?format=jsonl"), encoding, None).await;
             assert_eq!(s, StatusCode::OK);
             assert_eq!(h[header::CONTENT_TYPE], "application/x-ndjson");
             assert_eq!(h[header::CONTENT_DISPOSITION], format!("attachment; filename=\"run-{run}-results.jsonl\""));
@@ -131,7 +103,7 @@ async fn results_export_every_row_under_every_encoding(t: TestApp) {
             let rows: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).expect("one JSON object a line")).collect();
             assert_eq!(rows, pages, "finished={finished} {encoding}: the JSON pages' rows, every one, in order");
 
-            let (s, h, body) = get_raw(&t, &format!("/api/runs/{run}/results?format=csv"), encoding, None).await;
+            let (s, h, body) = t.get_decoded(&format!("/api/runs/{run}/results?format=csv"), encoding, None).await;
             assert_eq!(s, StatusCode::OK);
             assert_eq!(h[header::CONTENT_TYPE], "text/csv; charset=utf-8");
             assert_eq!(h[header::CONTENT_DISPOSITION], format!("attachment; filename=\"run-{run}-results.csv\""));
@@ -151,9 +123,9 @@ async fn results_export_every_row_under_every_encoding(t: TestApp) {
     }
     // An empty run: the CSV header alone, no JSON lines.
     let empty = t.trigger("exp", "production").await;
-    let (_, _, body) = get_raw(&t, &format!("/api/runs/{empty}/results?format=csv"), "gzip", None).await;
+    let (_, _, body) = t.get_decoded(&format!("/api/runs/{empty}/results?format=csv"), "gzip", None).await;
     assert_eq!(parse_csv(&String::from_utf8(body).unwrap()).len(), 1);
-    let (_, _, body) = get_raw(&t, &format!("/api/runs/{empty}/results?format=jsonl"), "gzip", None).await;
+    let (_, _, body) = t.get_decoded(&format!("/api/runs/{empty}/results?format=jsonl"), "gzip", None).await;
     assert!(body.is_empty());
     // Refusals come before any byte: a JSON error, not a broken download.
     for (path, status, field) in [
@@ -162,7 +134,7 @@ async fn results_export_every_row_under_every_encoding(t: TestApp) {
         (&*format!("/api/runs/{run}/results?format=jsonl&q=a%00"), StatusCode::BAD_REQUEST, Some("url")),
         (&*format!("/api/runs/{run}/results?format=csv&sort=height"), StatusCode::UNPROCESSABLE_ENTITY, Some("sort")),
     ] {
-        let (s, h, body) = get_raw(&t, path, "gzip", None).await;
+        let (s, h, body) = t.get_decoded(path, "gzip", None).await;
         assert_eq!(s, status, "{path}");
         assert!(h[header::CONTENT_TYPE].to_str().unwrap().starts_with("application/json"), "{path}");
         let e: Value = serde_json::from_slice(&body).unwrap();
@@ -187,7 +159,7 @@ async fn results_export_guards_cells_and_applies_filters(t: TestApp) {
         ],
     )
     .await;
-    let (_, _, body) = get_raw(&t, &format!("/api/runs/{run}/results?format=csv"), "identity", None).await;
+    let (_, _, body) = t.get_decoded(&format!("/api/runs/{run}/results?format=csv"), "identity", None).await;
     let rows = parse_csv(&String::from_utf8(body).unwrap());
     let col = |name: &str| rows[0].iter().position(|c| c == name).unwrap();
     assert_eq!(rows[1][col("case_id")], "'=SUM(A1)", "a formula never starts a cell");
@@ -196,11 +168,11 @@ async fn results_export_guards_cells_and_applies_filters(t: TestApp) {
     assert_eq!(rows[3][col("error")], "'-2+3");
     assert_eq!(rows[3][col("status")], "workflow_failed");
     // The list's filters, search and order apply; paging parameters do not.
-    let (_, _, body) = get_raw(&t, &format!("/api/runs/{run}/results?format=csv&status=ok&sort=-score&limit=1"), "gzip", None).await;
+    let (_, _, body) = t.get_decoded(&format!("/api/runs/{run}/results?format=csv&status=ok&sort=-score&limit=1"), "gzip", None).await;
     let rows = parse_csv(&String::from_utf8(body).unwrap());
     let ids: Vec<&str> = rows[1..].iter().map(|r| r[col("case_id")].as_str()).collect();
     assert_eq!(ids, ["'=SUM(A1)", "other"]);
-    let (_, _, body) = get_raw(&t, &format!("/api/runs/{run}/results?format=jsonl&q=refund"), "gzip", None).await;
+    let (_, _, body) = t.get_decoded(&format!("/api/runs/{run}/results?format=jsonl&q=refund"), "gzip", None).await;
     let rows: Vec<Value> = String::from_utf8(body).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["case_id"], "other");
@@ -226,7 +198,7 @@ async fn nway_matrix_exports_as_csv(t: TestApp) {
     let list = runs.iter().map(|r| r.to_string()).collect::<Vec<_>>().join(",");
     let (s, json) = t.get(&format!("/api/compare?runs={list}")).await;
     assert_eq!(s, StatusCode::OK, "{json}");
-    let (s, h, body) = get_raw(&t, &format!("/api/compare?runs={list}&format=csv"), "gzip", None).await;
+    let (s, h, body) = t.get_decoded(&format!("/api/compare?runs={list}&format=csv"), "gzip", None).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(h[header::CONTENT_TYPE], "text/csv; charset=utf-8");
     assert_eq!(h[header::CONTENT_DISPOSITION], format!("attachment; filename=\"compare-{}.csv\"", list.replace(',', "-")));
@@ -268,10 +240,10 @@ async fn nway_matrix_exports_as_csv(t: TestApp) {
     let (r, r2) = (two[0], two[1]);
     for path in [format!("/api/runs/{r}/results?format=csv"), format!("/api/runs/{r}/results?format=jsonl"),
                  format!("/api/compare?runs={r},{r2}&format=csv")] {
-        let (s, _, body) = get_raw(&gated, &path, "gzip", None).await;
+        let (s, _, body) = gated.get_decoded(&path, "gzip", None).await;
         assert_eq!(s, StatusCode::UNAUTHORIZED, "{path}");
         assert!(!String::from_utf8_lossy(&body).contains("g1"), "{path}: nothing of the run leaks");
-        let (s, _, body) = get_raw(&gated, &path, "gzip", Some(&gated.read.clone())).await;
+        let (s, _, body) = gated.get_decoded(&path, "gzip", Some(&gated.read.clone())).await;
         assert_eq!(s, StatusCode::OK, "{path}");
         assert!(String::from_utf8_lossy(&body).contains("g1"), "{path}");
     }

@@ -78,34 +78,35 @@ fn index_queries(backend: Backend, s: &SearchQuery, run_id: i64) -> (Option<Stri
     }
 }
 
-/// The candidates the index holds for a search: the ids its words match, and the ids whose
-/// case text has its n-grams (to be rechecked). Read first, on their own, so the page query
-/// is planned with the real number of ids (a subquery's estimate led PostgreSQL to fetch every
-/// match by key, then sort).
-pub(super) struct Candidates {
-    words: Vec<i64>,
-    /// None for a `q` too short for a trigram: case ids and names are then checked row by row.
-    grams: Option<Vec<i64>>,
+/// What the index holds for a search: the results its words match, and those whose case text
+/// has its trigrams (to be rechecked). PostgreSQL reads the ids first, on their own, so the page
+/// query is planned with the real number of ids (a subquery's estimate of 200 rows led it to
+/// fetch 6,000 matches one by one, then sort); SQLite plans the FTS5 subqueries well inside the
+/// page query (it walks the run in order while the matches are many).
+pub(super) enum Candidates {
+    Ids {
+        words: Vec<i64>,
+        /// None for a `q` too short for a trigram: case ids and names are checked row by row.
+        grams: Option<Vec<i64>>,
+    },
+    Fts {
+        words: Option<String>,
+        grams: Option<String>,
+        first_id: i64,
+        last_id: i64,
+    },
 }
 
 impl Store {
     pub(super) async fn search_candidates(&self, s: &SearchQuery, run_id: i64, mode: &Mode) -> StoreResult<Option<Candidates>> {
         let Mode::Indexed { first_id, last_id } = *mode else { return Ok(None) };
         let (words_q, grams_q) = index_queries(self.backend(), s, run_id);
+        if self.backend() == Backend::Sqlite {
+            return Ok(Some(Candidates::Fts { words: words_q, grams: grams_q, first_id, last_id }));
+        }
         let ids = |q: String| async move {
-            let rows: Vec<(i64,)> = match self.backend() {
-                Backend::Sqlite => {
-                    self.db
-                        .all(
-                            "SELECT rowid FROM result_fts WHERE result_fts MATCH $1 AND rowid BETWEEN $2 AND $3",
-                            args![q, first_id, last_id],
-                        )
-                        .await?
-                }
-                Backend::Postgres => {
-                    self.db.all("SELECT result_id FROM result_search WHERE doc @@ $1::tsquery", args![q]).await?
-                }
-            };
+            let rows: Vec<(i64,)> =
+                self.db.all("SELECT result_id FROM result_search WHERE doc @@ $1::tsquery", args![q]).await?;
             Ok::<_, crate::server::store::StoreError>(rows.into_iter().map(|r| r.0).collect::<Vec<i64>>())
         };
         let words = match words_q {
@@ -116,7 +117,7 @@ impl Store {
             Some(q) => Some(ids(q).await?),
             None => None,
         };
-        Ok(Some(Candidates { words, grams }))
+        Ok(Some(Candidates::Ids { words, grams }))
     }
 }
 
@@ -133,13 +134,13 @@ pub(super) fn condition(sql: &mut Sql, s: &SearchQuery, bench_id: i64, found: Op
     let like = sql.like();
     let p = sql.arg(like_pattern(&s.text));
     match found {
-        Some(c) => {
+        Some(Candidates::Ids { words, grams }) => {
             let mut any = Vec::new();
-            if !c.words.is_empty() {
-                any.push(any_id(sql, "r.id", &c.words));
+            if !words.is_empty() {
+                any.push(any_id(sql, "r.id", words));
             }
             let case_like = format!("(r.case_id {like} {p} ESCAPE '\\' OR r.case_name {like} {p} ESCAPE '\\')");
-            match &c.grams {
+            match grams {
                 Some(g) if g.is_empty() => {}
                 Some(g) => {
                     let ids = any_id(sql, "r.id", g);
@@ -151,6 +152,25 @@ pub(super) fn condition(sql: &mut Sql, s: &SearchQuery, bench_id: i64, found: Op
                 "1 = 0".to_string()
             } else {
                 format!("({})", any.join(" OR "))
+            }
+        }
+        Some(Candidates::Fts { words, grams, first_id, last_id }) => {
+            let (lo, hi) = (sql.arg(*first_id), sql.arg(*last_id));
+            let mut fts = |q: &str| {
+                let m = sql.arg(q.to_string());
+                format!("SELECT rowid FROM result_fts WHERE result_fts MATCH {m} AND rowid BETWEEN {lo} AND {hi}")
+            };
+            let words = words.as_deref().map(&mut fts);
+            let grams = grams.as_deref().map(&mut fts);
+            let case_like = |t: &str| format!("({t}.case_id {like} {p} ESCAPE '\\' OR {t}.case_name {like} {p} ESCAPE '\\')");
+            match (words, grams) {
+                (w, Some(g)) => {
+                    let rechecked = format!("SELECT c.id FROM results c WHERE c.id IN ({g}) AND {}", case_like("c"));
+                    let all: Vec<String> = w.into_iter().chain(std::iter::once(rechecked)).collect();
+                    format!("r.id IN ({})", all.join(" UNION ALL "))
+                }
+                (Some(w), None) => format!("(r.id IN ({w}) OR {})", case_like("r")),
+                (None, None) => case_like("r"),
             }
         }
         None => {
@@ -270,10 +290,13 @@ mod tests {
         let (w, g) = index_queries(Backend::Postgres, &SearchQuery::parse("--").unwrap().unwrap(), 3);
         assert_eq!((w, g), (None, None), "no words, no word query; too short for a trigram");
         let mut sql = Sql { args: Vec::new(), backend: Backend::Sqlite };
-        let none = Candidates { words: Vec::new(), grams: Some(Vec::new()) };
+        let none = Candidates::Ids { words: Vec::new(), grams: Some(Vec::new()) };
         assert_eq!(condition(&mut sql, &s, 1, Some(&none)), "1 = 0");
-        let short = Candidates { words: vec![4], grams: None };
+        let short = Candidates::Ids { words: vec![4], grams: None };
         let c = condition(&mut sql, &s, 1, Some(&short));
         assert!(c.contains(" OR (r.case_id LIKE"), "{c}");
+        let short = Candidates::Fts { words: Some("body : (\"x\")".into()), grams: None, first_id: 1, last_id: 9 };
+        let c = condition(&mut sql, &s, 1, Some(&short));
+        assert!(c.starts_with("(r.id IN (SELECT rowid FROM result_fts") && c.contains(" OR (r.case_id LIKE"), "{c}");
     }
 }
