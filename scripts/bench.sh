@@ -141,10 +141,10 @@ fi
 # Last: the first `cargo bench` compiles the crate in the bench profile (dev-dependencies change
 # its features), which should not overlap the HTTP figures.
 if has store; then
-  log "store and live-event benchmarks (cargo bench: benches/ingest.rs, compare.rs, events.rs)"
+  log "store and live-event benchmarks (cargo bench: benches/ingest.rs, compare.rs, events.rs, search.rs)"
   pg_start
   ASSAY_BENCH_POSTGRES_URL=$(pg_url postgres) cargo bench --no-default-features --features ssr \
-    --bench ingest --bench compare --bench events 2>"$OUT/logs/cargo-bench.log" | tee "$OUT/logs/store-bench.txt" | record \
+    --bench ingest --bench compare --bench events --bench search 2>"$OUT/logs/cargo-bench.log" | tee "$OUT/logs/store-bench.txt" | record \
     || fail "cargo bench (see $OUT/logs/cargo-bench.log)"
   pg_stop
 fi

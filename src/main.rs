@@ -183,6 +183,16 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), String> {
     let addr = leptos_options.site_addr;
     let grace = std::time::Duration::try_from_secs_f64(args.shutdown_grace).map_err(|e| format!("--shutdown-grace: {e}"))?;
     let store = open_store(database_url).await?;
+    // Runs that finished before the search index existed are indexed in the background (they
+    // are searched by a scan meanwhile).
+    let indexer = store.clone();
+    tokio::spawn(async move {
+        match indexer.index_unindexed_runs().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("indexed the text of {n} finished runs for search"),
+            Err(e) => tracing::warn!("indexing finished runs for search stopped: {e}"),
+        }
+    });
     let state = AppState::new(store.clone(), args.auth, leptos_options).await.map_err(|e| format!("cannot start live events: {e}"))?;
     let events = state.events.clone();
     let app = assay::server::app(state);

@@ -187,7 +187,7 @@ async fn results_list_filters_sorts_and_pages(t: TestApp) {
     assert!(passes.iter().all(|r| r["headline_score"].as_f64().unwrap() >= 0.5));
     assert_eq!(ids_of(&all("tag=billing".into()).await), vec!["case-03", "case-07"]);
     assert_eq!(ids_of(&all("tag=smoke".into()).await), vec!["case-07"]);
-    assert_eq!(ids_of(&all("q=timeout%20in%20case-1".into()).await), vec!["case-18"], "searches errors, case-insensitively");
+    assert_eq!(ids_of(&all("q=timeout%20in%20case-18".into()).await), vec!["case-18"], "searches errors, case-insensitively");
     assert_eq!(all("q=100%25%20sure".into()).await.len(), 40, "searches outputs; % is literal");
     assert_eq!(all("q=1000%25".into()).await.len(), 0);
     assert_eq!(ids_of(&all("q=case-2&status=skipped".into()).await), vec!["case-29"]);

@@ -26,6 +26,7 @@ ROWS = [
     ("results_sorted", "… sorted (`sort=-score`)"),
     ("results_searched", "… searched (`q=…`)"),
     ("results_all", "… filtered, sorted and searched at once"),
+    ("results_search_store", "… searched through the store (`benches/search.rs`; two finished 50,000-result runs indexed)"),
     ("stats", "`GET /api/runs/{{id}}/stats`, {big}-result run"),
     (None, "Compare two {big}-case runs (significance included)"),
     ("compare_http", "`GET /api/runs/{{a}}/compare/{{b}}`, one client"),
@@ -74,7 +75,7 @@ METHOD = """\
 - Ingest over HTTP: `benches/harness/ingest_http.py`, one client, a fresh database, every batch body encoded
   before the clock starts, batches posted back to back on one kept-alive connection; rate = results / wall
   time of the posts (median of the rounds). The store figures come from `cargo bench` (`benches/ingest.rs`,
-  `benches/compare.rs`), which print the same machine-readable lines.
+  `benches/compare.rs`, `benches/search.rs`), which print the same machine-readable lines.
 - Live events: `benches/events.rs` starts the release `assay serve`, opens 100 `GET /api/runs/{id}/events`
   streams and posts 50 batches of 1,000 results back to back; commit → event is from the writer's answer
   (sent right after the commit) to the arrival of each event, over all 5,000,000 (subscribers on the same

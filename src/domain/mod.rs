@@ -8,6 +8,7 @@ pub mod line_diff;
 pub mod paging;
 pub mod progress;
 pub mod provenance;
+pub mod search;
 
 use serde::{Deserialize, Serialize};
 

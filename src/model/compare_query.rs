@@ -19,7 +19,7 @@ pub enum CompareUrl {
     PairApi,
     /// The seed's `/bench-runs/{a}/compare/{b}` (JSON only): `epsilon`, `case_dimensions`.
     SeedApi,
-    /// `/api/compare`: `runs`, `flag` (score flags, comma-separated), `epsilon`.
+    /// `/api/compare`: `runs`, `flag` (score flags, comma-separated), `epsilon`, `format`.
     NWayApi,
 }
 
@@ -29,7 +29,7 @@ impl CompareUrl {
             CompareUrl::Page => &["a", "b", "runs", "pick", "flag", "sort", "page", "epsilon", "open", "target_delta", "bench", "x", "y"],
             CompareUrl::PairApi => &["epsilon", "format", "case_dimensions", "target_delta"],
             CompareUrl::SeedApi => &["epsilon", "case_dimensions"],
-            CompareUrl::NWayApi => &["runs", "flag", "epsilon"],
+            CompareUrl::NWayApi => &["runs", "flag", "epsilon", "format"],
         };
         keys.contains(&key)
     }
@@ -66,7 +66,7 @@ impl CaseSort {
     }
 }
 
-/// `format=` of the pairwise API.
+/// `format=` of the pairwise and N-way APIs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ExportFormat {
     #[default]

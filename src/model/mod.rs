@@ -13,6 +13,7 @@ pub mod diff;
 pub mod flaky;
 pub mod live;
 pub mod query;
+pub mod search;
 pub mod significance;
 pub mod views;
 
@@ -281,6 +282,9 @@ pub struct ResultSummary {
     pub error: Option<String>,
     pub output_preview: Option<String>,
     pub created_at: String,
+    /// With a search (`q`): the matching text of the field that matched, its matches marked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snippet: Option<search::Snippet>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

@@ -12,7 +12,7 @@ use assay::server::sql::Db;
 use assay::server::state::AppState;
 use assay::server::store::{Scope, Store};
 use axum::body::Body;
-use axum::http::{Method, Request, StatusCode};
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
@@ -131,6 +131,31 @@ impl TestApp {
         let app = self.app.clone();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         format!("http://{addr}")
+    }
+
+    /// GET `path` accepting `encoding` (with a bearer `token`): the status, the headers and the
+    /// body, read to its end and decoded from the Content-Encoding answered.
+    pub async fn get_decoded(&self, path: &str, encoding: &str, token: Option<&str>) -> (StatusCode, HeaderMap, Vec<u8>) {
+        use std::io::Read;
+        let mut req = Request::get(path).header(header::ACCEPT_ENCODING, encoding);
+        if let Some(t) = token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let res = self.app.clone().oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+        let (status, headers) = (res.status(), res.headers().clone());
+        let raw = res.into_body().collect().await.expect("the body streams to its end").to_bytes();
+        let mut out = Vec::new();
+        match headers.get(header::CONTENT_ENCODING).map(|v| v.to_str().unwrap()) {
+            None => out.extend_from_slice(&raw),
+            Some("gzip") => {
+                flate2::read::GzDecoder::new(&raw[..]).read_to_end(&mut out).expect("a whole gzip stream");
+            }
+            Some("br") => {
+                brotli::Decompressor::new(&raw[..], 4096).read_to_end(&mut out).expect("a whole brotli stream");
+            }
+            Some(other) => panic!("unexpected Content-Encoding {other}"),
+        }
+        (status, headers, out)
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {

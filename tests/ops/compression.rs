@@ -2,13 +2,8 @@
 //! read back whole through the compression layer with gzip and with br, as browsers,
 //! `curl --compressed` and Python `requests` ask for them.
 
-use std::io::Read;
-
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
-use http_body_util::BodyExt;
+use axum::http::{header, StatusCode};
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 use super::common::{self, TestApp};
 
@@ -16,23 +11,8 @@ crate::on_both_backends!(seed_results_stream_whole_under_every_encoding, pages_r
 
 /// GET `path` accepting `encoding`; the status, the Content-Encoding answered and the body decoded.
 async fn get_encoded(t: &TestApp, path: &str, encoding: &str) -> (StatusCode, Option<String>, Vec<u8>) {
-    let req = Request::get(path).header(header::ACCEPT_ENCODING, encoding).body(Body::empty()).unwrap();
-    let res = t.app.clone().oneshot(req).await.unwrap();
-    let status = res.status();
-    let used = res.headers().get(header::CONTENT_ENCODING).map(|v| v.to_str().unwrap().to_string());
-    let raw = res.into_body().collect().await.expect("the body streams to its end").to_bytes();
-    let mut out = Vec::new();
-    match used.as_deref() {
-        None => out.extend_from_slice(&raw),
-        Some("gzip") => {
-            flate2::read::GzDecoder::new(&raw[..]).read_to_end(&mut out).expect("a whole gzip stream");
-        }
-        Some("br") => {
-            brotli::Decompressor::new(&raw[..], 4096).read_to_end(&mut out).expect("a whole brotli stream");
-        }
-        Some(other) => panic!("unexpected Content-Encoding {other}"),
-    }
-    (status, used, out)
+    let (status, headers, body) = t.get_decoded(path, encoding, None).await;
+    (status, headers.get(header::CONTENT_ENCODING).map(|v| v.to_str().unwrap().to_string()), body)
 }
 
 const ENCODINGS: [(&str, Option<&str>); 4] =

@@ -6,7 +6,7 @@ use leptos_meta::Title;
 
 use super::server::{get_compare_many, NWayView};
 use super::{delta_class, outcome_view, COMPARE_PAGE};
-use crate::components::{PageLink, Pager};
+use crate::components::{ExportLinks, PageLink, Pager};
 use crate::domain::format::{self, signed};
 use crate::domain::paging::Paging;
 use crate::model::compare::{Flag, NWayCell, NWayRow, NWayRunSummary, NWayWarning};
@@ -37,6 +37,7 @@ fn NWayBody(v: NWayView, q: CompareQuery) -> impl IntoView {
         <header class="run-head" data-testid="compare-header">
             <h1>{format!("Compare {n} runs")}</h1>
             <div class="facts"><span class="muted">"the first run is the baseline; every other column is flagged against it"</span></div>
+            <ExportLinks base="/api/compare" query=Signal::stored(export_query(&r.run_ids, q.epsilon)) formats=&[("csv", "CSV")]/>
             <Warnings warnings=r.warnings/>
         </header>
         <NWayFilters runs=r.runs.clone() q=q/>
@@ -133,4 +134,14 @@ fn MatrixCell(c: NWayCell, run: i64, case_id: String, score_max: f64, eps: f64) 
             {c.delta.filter(|d| d.abs() > eps).map(|d| view! { <span class="sub">{format!(" {}", signed(d, 2))}</span> })}
         </td>
     }
+}
+
+/// The N-way API's query for the runs shown (and their tolerance).
+fn export_query(runs: &[i64], epsilon: Option<f64>) -> String {
+    let ids: Vec<String> = runs.iter().map(|r| r.to_string()).collect();
+    let mut q = format!("runs={}", ids.join(","));
+    if let Some(e) = epsilon {
+        q.push_str(&format!("&epsilon={e}"));
+    }
+    q
 }

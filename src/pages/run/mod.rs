@@ -9,7 +9,7 @@ use leptos_router::components::{Form, A};
 use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 
-use crate::components::{ErrorView, NotFoundView, PageLink, Pager, RunStatusBadge, ScoreCell, StatusBadge, StatusBar, StatusLegend, VerdictBadge, VersionLink};
+use crate::components::{ErrorView, ExportLinks, NotFoundView, PageLink, Pager, ResultTextCell, RunStatusBadge, ScoreCell, StatusBadge, StatusBar, StatusLegend, VerdictBadge, VersionLink};
 use live::{LiveProgress, StatsCards};
 use crate::domain::format;
 use crate::model::app_error::AppError;
@@ -267,11 +267,13 @@ fn ResultsSection(id: i64, score_max: f64, refresh: RwSignal<u64>) -> impl IntoV
                 <label>"Status" {select("status", &["ok", "cached", "workflow_failed", "judge_failed", "skipped"], |f| f.status.clone())}</label>
                 <label>"Verdict" {select("verdict", &["pass", "fail", "error", "none"], |f| f.verdict.clone())}</label>
                 <label>"Tag" <input name="tag" value=value(|f| f.tag.clone()) prop:value=value(|f| f.tag.clone())/></label>
-                <label>"Search" <input type="search" name="q" value=value(|f| f.q.clone()) prop:value=value(|f| f.q.clone()) placeholder="case, output, error"/></label>
+                <label>"Search" <input type="search" name="q" value=value(|f| f.q.clone()) prop:value=value(|f| f.q.clone()) placeholder="case, output, input, error, reason"/></label>
                 <input type="hidden" name="sort" value=value(|f| f.sort.clone())/>
                 <button type="submit">"Apply"</button>
                 <A href=format!("/runs/{id}") attr:class="reset">"Reset"</A>
             </Form>
+            <ExportLinks base=format!("/api/runs/{id}/results") query=Signal::derive(move || filter.get().to_query(false))
+                formats=&[("csv", "CSV"), ("jsonl", "JSON Lines")]/>
             <table class="grid" data-testid="results-table">
                 <thead><tr>
                     <th>"Case"</th><th>"Status"</th><th>"Verdict"</th>
@@ -328,8 +330,7 @@ fn ResultRow(r: ResultSummary, run_id: i64, score_max: f64) -> impl IntoView {
             <td class="num">{r.duration_ms.map(format::duration).unwrap_or_else(|| "—".into())}</td>
             <td class="num">{format::usd(r.cost_usd)}</td>
             <td class="num">{r.tokens_used}</td>
-            <td class="preview">{r.error.clone().map(|e| view! { <span class="error">{e}</span> })}
-                {r.output_preview.clone()}</td>
+            <ResultTextCell error=r.error.clone() preview=r.output_preview.clone() snippet=r.snippet.clone()/>
         </tr>
     }
 }

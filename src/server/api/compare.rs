@@ -9,6 +9,7 @@ use axum::Json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::csv::{csv_num, csv_text, push_row};
 use super::extract::query_pairs;
 use super::parse_id;
 use crate::model::compare_query::{CompareQuery, CompareUrl, ExportFormat};
@@ -116,17 +117,21 @@ async fn seed_compare(
 }
 
 /// Up to 8 runs side by side, the first the baseline; every other column flagged against it.
+/// `format=csv` answers the matrix as CSV: per run its score, status, verdict and cost, and for
+/// every run but the baseline its delta and flag.
 #[utoipa::path(get, path = "/compare", tag = "runs",
     params(("runs" = Vec<i64>, Query, description = "2 to 8 different run ids, comma-separated, the baseline first",
             style = Form, explode = false, min_items = 2, max_items = 8),
            ("epsilon" = Option<f64>, Query, minimum = 0),
-           ("flag" = Option<String>, Query, description = "keep rows where any column has one of these flags (comma list)", pattern = r"^[\s,]*$|^[\s,]*(improved|regressed|unchanged|missing_a|missing_b)\s*(,[\s,]*(improved|regressed|unchanged|missing_a|missing_b)\s*)*[\s,]*$")),
-    responses((status = 200, body = NWayReport), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+           ("flag" = Option<String>, Query, description = "keep rows where any column has one of these flags (comma list)", pattern = r"^[\s,]*$|^[\s,]*(improved|regressed|unchanged|missing_a|missing_b)\s*(,[\s,]*(improved|regressed|unchanged|missing_a|missing_b)\s*)*[\s,]*$"),
+           ("format" = Option<String>, Query, description = "json (default) or csv", pattern = r"^(|json|csv)$")),
+    responses((status = 200, content((NWayReport = "application/json"), (String = "text/csv"))),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn compare_many(
     _: CanRead,
     State(s): State<AppState>,
     RawQuery(q): RawQuery,
-) -> ApiResult<Json<NWayReport>> {
+) -> ApiResult<Response> {
     let pairs = pairs(q)?;
     if last(&pairs, "runs").is_none() {
         return Err(ApiError::invalid("runs", "name 2 to 8 runs: ?runs=1,2"));
@@ -135,31 +140,23 @@ async fn compare_many(
     let flags = q
         .score_flags()
         .map_err(|e| ApiError::invalid(e.field, e.message))?;
-    Ok(Json(s.store.compare_many(&q.runs, q.epsilon, &flags).await?))
+    let report = s.store.compare_many(&q.runs, q.epsilon, &flags).await?;
+    Ok(match q.format {
+        ExportFormat::Json => Json(report).into_response(),
+        ExportFormat::Csv => {
+            let ids: Vec<String> = report.run_ids.iter().map(|i| i.to_string()).collect();
+            let name = format!("attachment; filename=\"compare-{}.csv\"", ids.join("-"));
+            (
+                [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, name)],
+                nway_csv(&report),
+            )
+                .into_response()
+        }
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
 // CSV export
-
-/// One CSV cell of untrusted text: a leading `= + - @` (or tab / carriage return) that a
-/// spreadsheet would run as a formula gets a `'` first; cells with a comma, quote or line
-/// break are quoted, quotes doubled (RFC 4180).
-pub fn csv_text(s: &str) -> String {
-    let guarded = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    };
-    if guarded.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", guarded.replace('"', "\"\""))
-    } else {
-        guarded
-    }
-}
-
-fn csv_num(v: Option<f64>) -> String {
-    v.map(|x| x.to_string()).unwrap_or_default()
-}
 
 /// The per-case table of a report: a header row, then one row per case.
 pub fn compare_csv(r: &CompareReport) -> String {
@@ -220,25 +217,33 @@ pub fn compare_csv(r: &CompareReport) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_cells_are_quoted_and_formulas_defused() {
-        assert_eq!(csv_text("plain"), "plain");
-        assert_eq!(csv_text("a,b"), "\"a,b\"");
-        assert_eq!(csv_text("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_text("two\nlines"), "\"two\nlines\"");
-        assert_eq!(csv_text("=SUM(A1:A9)"), "'=SUM(A1:A9)");
-        assert_eq!(csv_text("+1"), "'+1");
-        assert_eq!(csv_text("-2"), "'-2");
-        assert_eq!(csv_text("@cmd"), "'@cmd");
-        assert_eq!(
-            csv_text("=HYPERLINK(\"x\",\"y\")"),
-            "\"'=HYPERLINK(\"\"x\"\",\"\"y\"\")\""
-        );
-        assert_eq!(csv_text("a=b"), "a=b", "only a leading sign is a formula");
-        assert_eq!(csv_text("Grüße"), "Grüße");
+/// The N-way matrix: a header row naming each run's columns, then one row per case.
+pub fn nway_csv(r: &NWayReport) -> String {
+    let mut header = vec!["case_id".to_string(), "case_label".to_string()];
+    for (i, id) in r.run_ids.iter().enumerate() {
+        for col in ["score", "status", "verdict", "cost"] {
+            header.push(format!("run {id} {col}"));
+        }
+        if i > 0 {
+            header.push(format!("run {id} delta"));
+            header.push(format!("run {id} flag"));
+        }
     }
+    let mut out = String::new();
+    push_row(&mut out, &header);
+    for row in &r.rows {
+        let mut cells = vec![csv_text(&row.case_id), csv_text(&row.case_label)];
+        for (i, c) in row.cells.iter().enumerate() {
+            cells.push(csv_num(c.score));
+            cells.push(c.status.map_or("", |x| x.as_str()).to_string());
+            cells.push(c.verdict.map_or("", |x| x.as_str()).to_string());
+            cells.push(c.cost.to_string());
+            if i > 0 {
+                cells.push(csv_num(c.delta));
+                cells.push(c.flag.map_or("", |f| f.as_str()).to_string());
+            }
+        }
+        push_row(&mut out, &cells);
+    }
+    out
 }

@@ -2,9 +2,11 @@
 
 mod benches;
 mod compare;
+mod csv;
 mod doc;
 pub mod error;
 mod events;
+mod export;
 pub mod extract;
 mod health;
 mod import;

@@ -1,10 +1,12 @@
 //! Read routes: run and result lists, stats, bench overviews.
 
 use axum::extract::{Path, RawQuery, State};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::export;
 use super::extract::query_pairs;
 use super::parse_id;
 use crate::model::{BenchOverview, ErrorBody, ResultPage, RunPage, RunStats};
@@ -50,24 +52,35 @@ async fn list_runs(_: CanRead, State(s): State<AppState>, RawQuery(q): RawQuery)
     Ok(Json(s.store.list_runs(&query).await?))
 }
 
-/// A page of a run's results: no traces, a short output preview.
+/// A page of a run's results: no traces, a short output preview. `q` searches case ids and
+/// names (as a substring) and the words of outputs, inputs, errors and scorer reasons; each row
+/// then carries the snippet that matched. `format=csv` or `format=jsonl` streams every result
+/// the filters keep (all pages, every epoch; `limit` and `cursor` ignored) as a download, JSON
+/// Lines in the rows' shape.
 #[utoipa::path(get, path = "/runs/{id}/results", tag = "runs",
     params(("id" = i64, Path), ("status" = Option<String>, Query, description = "comma list of result statuses", pattern = r"^\s*$|^\s*(ok|cached|workflow_failed|judge_failed|skipped)\s*(,\s*(ok|cached|workflow_failed|judge_failed|skipped)\s*)*$"),
            ("verdict" = Option<String>, Query, description = "comma list of pass, fail, error or none", pattern = r"^\s*$|^\s*(pass|fail|error|none)\s*(,\s*(pass|fail|error|none)\s*)*$"),
-           ("tag" = Option<String>, Query), ("q" = Option<String>, Query),
+           ("tag" = Option<String>, Query), ("q" = Option<String>, Query, description = "any text"),
            ("sort" = Option<String>, Query, description = "case, score, latency, cost, created; `-` for descending", pattern = r"^$|^(case|-?(score|latency|cost|created))$"),
            ("limit" = Option<i64>, Query, minimum = 1, maximum = 500),
-           ("cursor" = Option<String>, Query, description = "`next_cursor` of the page before")),
-    responses((status = 200, body = ResultPage), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+           ("cursor" = Option<String>, Query, description = "`next_cursor` of the page before"),
+           ("format" = Option<String>, Query, description = "json (default, one page), csv or jsonl (every result, streamed)", pattern = r"^(|json|csv|jsonl)$")),
+    responses((status = 200, content((ResultPage = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"))),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn list_results(
     _: CanRead,
     State(s): State<AppState>,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
-) -> ApiResult<Json<ResultPage>> {
+) -> ApiResult<Response> {
     let pairs = list_pairs(q)?;
     let query = ResultsQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))).map_err(bad)?;
-    Ok(Json(s.store.list_results(parse_id("run", &id)?, &query).await?))
+    let run_id = parse_id("run", &id)?;
+    let format = export::Format::parse(pairs.iter().rev().find(|(k, _)| k == "format").map(|(_, v)| v.as_str()))?;
+    match format {
+        None => Ok(Json(s.store.list_results(run_id, &query).await?).into_response()),
+        Some(f) => export::results(s.store.clone(), run_id, query, f).await,
+    }
 }
 
 /// Sentinel's ResultStats for a run.

@@ -81,6 +81,7 @@ impl StoreTx {
             args![id, f.latency_n, f.p50_latency_ms, f.p95_latency_ms, f.histogram, now_ms()],
         )
         .await?;
+        self.index_run_text(id).await?;
         self.run_model(id).await
     }
 }

@@ -3,7 +3,7 @@
 //! [`StoreError`]; it knows nothing of HTTP.
 //!
 //! Layout: one module per resource (`scripts`, `benches`, `runs`, `finish`, `results`, `import`,
-//! `tokens`, the read-side `read`, `stats`, `views`, `trace`, `version_page`, `compare`, `live`), none of
+//! `tokens`, `search_index`, the read-side `read`, `stats`, `views`, `trace`, `version_page`, `compare`, `live`), none of
 //! which names another. What they share comes from here (`Store`, `StoreTx`), from `rows` (every
 //! shared `*Row` and its SELECT) and from `input` (request bodies and their checks; `import_lines`
 //! holds the import stream's). A resource
@@ -27,6 +27,7 @@ mod rows;
 mod runs;
 mod schema;
 mod scripts;
+mod search_index;
 mod sessions;
 mod stats;
 mod tokens;
@@ -89,6 +90,12 @@ pub(crate) fn json_text(v: &Option<serde_json::Value>) -> Option<String> {
 /// Stored text to JSON value; text that is not JSON comes back as a JSON string.
 pub(crate) fn text_json(s: Option<String>) -> Option<serde_json::Value> {
     s.map(|s| serde_json::from_str(&s).unwrap_or(serde_json::Value::String(s)))
+}
+
+/// The lexeme that ties a PostgreSQL search index row to its run (`search_index` writes it,
+/// `read` searches with it).
+pub(crate) fn run_lexeme(run_id: i64) -> String {
+    format!("#run{run_id}")
 }
 
 /// Long texts in a page are cut here; "show all" fetches the rest.

@@ -2,6 +2,7 @@
 //! indexed columns only: never traces, never output bodies.
 
 mod paging;
+mod search;
 
 use std::collections::HashMap;
 
@@ -11,6 +12,7 @@ use paging::{decode_cursor, encode_cursor, in_list, like_pattern, limit, non_emp
 use super::rows::{RunRow, SummaryRow, RUN_SELECT, SUMMARY_COLS};
 use super::{Store, StoreError, StoreResult};
 use crate::args;
+use crate::domain::search::SearchQuery;
 use crate::domain::{ResultStatus, RunStatus};
 use crate::model::{ResultPage, ResultSummary, Run, RunPage};
 use crate::server::sql::{any_of, Backend, Keys};
@@ -150,7 +152,20 @@ impl Store {
 
     /// A page of one run's results, filtered and ordered, keyset-paginated.
     pub async fn list_results(&self, run_id: i64, q: &ResultsQuery) -> StoreResult<ResultPage> {
-        let limit = limit(q.limit)?;
+        self.results_page(run_id, q, limit(q.limit)?).await
+    }
+
+    /// The next `limit` results of a run's export after `q.cursor` (any size: the export
+    /// streams a whole run in such chunks).
+    pub async fn results_chunk(&self, run_id: i64, q: &ResultsQuery, limit: i64) -> StoreResult<ResultPage> {
+        self.results_page(run_id, q, limit.max(1)).await
+    }
+
+    async fn results_page(&self, run_id: i64, q: &ResultsQuery, limit: i64) -> StoreResult<ResultPage> {
+        let text_search = match q.q.as_deref() {
+            None => None,
+            Some(text) => SearchQuery::parse(text).map_err(|e| StoreError::invalid("q", e.0))?,
+        };
         let (bench_id,) = self
             .db
             .opt::<(i64,)>("SELECT bench_id FROM runs WHERE id = $1", args![run_id])
@@ -183,13 +198,10 @@ impl Store {
                 "EXISTS (SELECT 1 FROM case_tags t WHERE t.bench_id = {pb} AND t.tag = {pt} AND t.case_id = r.case_id)"
             ));
         }
-        if let Some(text) = non_empty(&q.q) {
-            let p = sql.arg(like_pattern(text));
-            let like = sql.like();
-            wh.push(format!(
-                "(r.case_id {like} {p} ESCAPE '\\' OR r.case_name {like} {p} ESCAPE '\\' OR r.error {like} {p} ESCAPE '\\' \
-                 OR r.output_preview {like} {p} ESCAPE '\\')"
-            ));
+        if let Some(s) = &text_search {
+            let mode = self.search_mode(run_id).await?;
+            let found = self.search_candidates(s, run_id, &mode).await?;
+            wh.push(search::condition(&mut sql, s, bench_id, found.as_ref()));
         }
         let bad = || StoreError::invalid("cursor", "not a cursor this server handed out (or for another sort)");
         let order_sql = match &order {
@@ -243,7 +255,11 @@ impl Store {
         } else {
             None
         };
-        Ok(ResultPage { results: rows.into_iter().map(ResultSummary::from).collect(), next_cursor })
+        let mut results: Vec<ResultSummary> = rows.into_iter().map(ResultSummary::from).collect();
+        if let Some(s) = &text_search {
+            self.attach_snippets(bench_id, s, &mut results).await?;
+        }
+        Ok(ResultPage { results, next_cursor })
     }
 }
 

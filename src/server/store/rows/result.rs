@@ -255,6 +255,7 @@ impl From<SummaryRow> for ResultSummary {
             error: r.error,
             output_preview: r.output_preview,
             created_at: fmt_ms(r.created_at),
+            snippet: None,
         }
     }
 }
