@@ -37,12 +37,6 @@ pub struct FlakyReport {
     pub cases: Vec<FlakyCase>,
 }
 
-impl FlakyReport {
-    pub fn is_flaky(&self, case_id: &str) -> bool {
-        self.cases.iter().any(|c| c.case_id == case_id)
-    }
-}
-
 /// What a comparison's flags owe to flaky cases: of its regressions and improvements, how many
 /// are cases known to be flaky on the bench (its last 20 completed runs on any channel).
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]

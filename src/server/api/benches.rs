@@ -8,7 +8,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::{ApiError, ApiResult};
-use super::extract::query_pairs;
+use super::extract::{last_value, query_pairs};
 use crate::model::flaky::FlakyReport;
 use crate::model::{CompareReport, ErrorBody};
 use crate::server::auth::CanRead;
@@ -20,14 +20,9 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(flaky)).routes(routes!(compare_channels))
 }
 
-/// The last value of `key`, empty or not (an empty number is refused, as on every route).
-fn get<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    pairs.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
-}
-
 /// The last value of `key` that is not empty (an empty channel filter is no filter).
 fn get_text<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    get(pairs, key).filter(|v| !v.is_empty())
+    last_value(pairs, key).filter(|v| !v.is_empty())
 }
 
 /// The flaky cases of a bench: a case's verdict changed across the epochs of a run, or across
@@ -38,7 +33,7 @@ fn get_text<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
     responses((status = 200, body = FlakyReport), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn flaky(_: CanRead, State(s): State<AppState>, Path(bench): Path<String>, RawQuery(q): RawQuery) -> ApiResult<Json<FlakyReport>> {
     let pairs = query_pairs(q)?;
-    let last = match get(&pairs, "last") {
+    let last = match last_value(&pairs, "last") {
         None => 20,
         Some(v) => v
             .trim()
@@ -67,7 +62,7 @@ async fn compare_channels(
     let pairs = query_pairs(q)?;
     let x = get_text(&pairs, "x").ok_or_else(|| ApiError::invalid("x", "name the baseline channel: ?x=canary&y=staging"))?;
     let y = get_text(&pairs, "y").ok_or_else(|| ApiError::invalid("y", "name the channel to compare: ?x=canary&y=staging"))?;
-    let target = get(&pairs, "target_delta")
+    let target = last_value(&pairs, "target_delta")
         .map(|v| v.trim().parse::<f64>().ok().filter(|t| t.is_finite() && *t > 0.0).ok_or_else(|| ApiError::invalid("target_delta", format!("'{v}' is not a positive number"))))
         .transpose()?;
     let a = s.store.latest_full_run(&bench, x, "x").await?;

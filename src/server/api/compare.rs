@@ -10,7 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::csv::{csv_num, csv_text, push_row};
-use super::extract::query_pairs;
+use super::extract::{last_value, query_pairs};
 use super::parse_id;
 use crate::model::compare_query::{CompareQuery, CompareUrl, ExportFormat};
 use crate::model::{CompareReport, ErrorBody, NWayReport};
@@ -41,14 +41,6 @@ fn pairs(raw: Option<String>) -> ApiResult<Vec<(String, String)>> {
         return Err(ApiError::invalid(k.clone(), format!("must be {what}")));
     }
     Ok(pairs.into_iter().filter(|(_, v)| !v.is_empty()).collect())
-}
-
-fn last<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    pairs
-        .iter()
-        .rev()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
 }
 
 /// The route's query, parsed where the compare page's is (`model::compare_query`).
@@ -133,7 +125,7 @@ async fn compare_many(
     RawQuery(q): RawQuery,
 ) -> ApiResult<Response> {
     let pairs = pairs(q)?;
-    if last(&pairs, "runs").is_none() {
+    if last_value(&pairs, "runs").is_none() {
         return Err(ApiError::invalid("runs", "name 2 to 8 runs: ?runs=1,2"));
     }
     let q = query(CompareUrl::NWayApi, &pairs)?;

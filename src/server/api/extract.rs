@@ -155,3 +155,8 @@ mod tests {
         assert_eq!(err.status, StatusCode::BAD_REQUEST);
     }
 }
+
+/// The last value of `key` among decoded query pairs (of a repeated key the last counts), empty or not.
+pub fn last_value<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    pairs.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
